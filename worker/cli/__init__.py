@@ -1,0 +1,19 @@
+"""`psw`: the one command for every admin and operator task."""
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Priority Support worker: admin and operator commands."""
+
+
+def _register() -> None:
+    # Each command lives in its own module; import here so `psw --help` lists them all.
+    from worker.cli import run, sim  # noqa: F401
+    for module in (run, sim):
+        cli.add_command(module.command)
+
+
+def main() -> None:
+    _register()
+    cli()

@@ -1,0 +1,24 @@
+"""Prometheus metrics, defined once. Processes share them through PROMETHEUS_MULTIPROC_DIR."""
+from prometheus_client import Counter, Gauge, Histogram
+
+WEBHOOKS = Counter(
+    "psw_webhooks_total", "Webhook deliveries by event and outcome", ["event", "outcome"]
+)
+WEBHOOK_SECONDS = Histogram(
+    "psw_webhook_seconds", "Time to answer a webhook delivery",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0),
+)
+JIRA_CALLS = Counter(
+    "psw_jira_calls_total", "Calls made to Jira", ["operation", "outcome"]
+)
+JIRA_CALL_SECONDS = Histogram(
+    "psw_jira_call_seconds", "Duration of calls made to Jira", ["operation"]
+)
+TASKS = Counter("psw_tasks_total", "Tasks finished by name and outcome", ["task", "outcome"])
+TRIAGE_WRITES = Counter(
+    "psw_triage_writes_total", "Triage runs by whether they wrote to Jira", ["result"]
+)
+CONFIG_ERRORS = Gauge(
+    "psw_config_errors", "Errors in the mapping config on disk (0 when the running config is the file's)",
+    multiprocess_mode="max",
+)

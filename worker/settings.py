@@ -1,0 +1,111 @@
+"""Runtime settings, read from the environment in one place.
+
+Everything an operator sets is here; nothing else reads `os.environ` for behaviour.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _flag(env: dict[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class JiraSite:
+    """Where Jira is and how to authenticate. Cloud: email + API token. Data Center: PAT."""
+
+    url: str
+    deployment: str  # "cloud" or "datacenter"
+    email: str = ""
+    api_token: str = field(default="", repr=False)
+    personal_access_token: str = field(default="", repr=False)
+    timeout: float = 10.0
+
+    @property
+    def is_cloud(self) -> bool:
+        return self.deployment == "cloud"
+
+
+@dataclass(frozen=True)
+class Settings:
+    redis_url: str
+    webhook_secret: str = field(default="", repr=False)
+    allow_unsigned_webhooks: bool = False
+    webhook_max_bytes: int = 1024 * 1024
+    dedupe_ttl_seconds: int = 48 * 3600
+    delivery_ttl_seconds: int = 7 * 24 * 3600
+    visibility_timeout: int = 3600
+    task_time_limit: int = 300
+    jira: JiraSite | None = None
+    admin_token: str = field(default="", repr=False)
+    mapping_config: str = ""
+    shadow_mode: bool = False
+    var_dir: Path = Path("var")
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        visibility = _int(env, "CELERY_VISIBILITY_TIMEOUT", 3600)
+        # Time limits must stay under the visibility timeout, or a slow task is redelivered
+        # while it still runs (Celery docs, "Redis caveats").
+        time_limit = _int(env, "CELERY_TASK_TIME_LIMIT", min(300, max(1, visibility - 5)))
+        if time_limit >= visibility:
+            raise SettingsError(
+                f"CELERY_TASK_TIME_LIMIT ({time_limit}) must be below CELERY_VISIBILITY_TIMEOUT ({visibility})"
+            )
+        return cls(
+            redis_url=env.get("REDIS_URL", "").strip() or "redis://127.0.0.1:6379/0",
+            webhook_secret=env.get("WEBHOOK_SECRET", ""),
+            allow_unsigned_webhooks=_flag(env, "ALLOW_UNSIGNED_WEBHOOKS"),
+            webhook_max_bytes=_int(env, "WEBHOOK_MAX_BYTES", 1024 * 1024),
+            dedupe_ttl_seconds=max(24 * 3600, _int(env, "DEDUPE_TTL_SECONDS", 48 * 3600)),
+            delivery_ttl_seconds=_int(env, "DELIVERY_TTL_SECONDS", 7 * 24 * 3600),
+            visibility_timeout=visibility,
+            task_time_limit=time_limit,
+            jira=_jira_site(env),
+            admin_token=env.get("ADMIN_TOKEN", ""),
+            mapping_config=env.get("MAPPING_CONFIG", ""),
+            shadow_mode=_flag(env, "SHADOW_MODE"),
+            var_dir=Path(env.get("PSW_VAR_DIR", "var")),
+        )
+
+
+def _jira_site(env: dict[str, str]) -> JiraSite | None:
+    url = env.get("JIRA_URL", "").strip().rstrip("/")
+    if not url:
+        return None
+    email = env.get("JIRA_EMAIL", "").strip()
+    api_token = env.get("JIRA_API_TOKEN", "")
+    pat = env.get("JIRA_PAT", "")
+    deployment = env.get("JIRA_DEPLOYMENT", "").strip().lower()
+    if not deployment:
+        deployment = "datacenter" if pat and not api_token else "cloud"
+    if deployment not in {"cloud", "datacenter"}:
+        raise SettingsError(f"JIRA_DEPLOYMENT must be 'cloud' or 'datacenter', got {deployment!r}")
+    if deployment == "cloud" and not (email and api_token):
+        raise SettingsError("a Cloud site needs JIRA_EMAIL and JIRA_API_TOKEN")
+    if deployment == "datacenter" and not pat:
+        raise SettingsError("a Data Center site needs JIRA_PAT (a personal access token)")
+    try:
+        timeout = float(env.get("JIRA_TIMEOUT", "10"))
+    except ValueError:
+        raise SettingsError("JIRA_TIMEOUT must be a number of seconds") from None
+    return JiraSite(url=url, deployment=deployment, email=email, api_token=api_token,
+                    personal_access_token=pat, timeout=timeout)
