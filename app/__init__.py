@@ -1,0 +1,65 @@
+"""The web process: webhook intake, admin API, health and metrics."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import redis
+from celery import Celery
+from flask import Flask, jsonify
+
+from worker.deliveries import DeliveryStore
+from worker.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(RuntimeError):
+    """The service must not start as configured; the message says what to set."""
+
+
+@dataclass
+class Services:
+    """What request handlers reach through `current_app.extensions["psw"]`."""
+
+    settings: Settings
+    redis: redis.Redis
+    deliveries: DeliveryStore
+    celery: Celery
+
+
+def create_app(settings: Settings | None = None, celery_app: Celery | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    if not settings.webhook_secret:
+        if not settings.allow_unsigned_webhooks:
+            raise StartupError(
+                "WEBHOOK_SECRET is not set: set it (and the same secret on the Jira webhook), "
+                "or set ALLOW_UNSIGNED_WEBHOOKS=1 to accept unsigned webhooks"
+            )
+        log.warning("ALLOW_UNSIGNED_WEBHOOKS=1: webhooks are accepted without a signature")
+
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.webhook_max_bytes
+    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=2)
+    if celery_app is None:
+        from worker.celery_app import make_celery
+
+        celery_app = make_celery(settings)
+    app.extensions["psw"] = Services(
+        settings=settings,
+        redis=client,
+        deliveries=DeliveryStore(client, settings.dedupe_ttl_seconds, settings.delivery_ttl_seconds),
+        celery=celery_app,
+    )
+
+    from app import ops, webhooks
+
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(ops.bp)
+
+    @app.errorhandler(413)
+    def too_large(_exc):
+        limit = settings.webhook_max_bytes
+        return jsonify(status="too_large", message=f"body over the {limit}-byte limit"), 413
+
+    return app

@@ -1,0 +1,58 @@
+"""One table from Jira webhook event to the task that handles it; ignored events listed."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TRIAGE_TASK = "worker.tasks.triage_request"
+CHANGE_TASK = "worker.tasks.request_changed"
+
+ROUTES: dict[str, str] = {
+    "jira:issue_created": TRIAGE_TASK,
+    "jira:issue_updated": CHANGE_TASK,
+    "comment_created": CHANGE_TASK,
+}
+
+# Events a JSM site sends that Priority Support has no use for. Anything else is answered
+# `ignored` too, but counted as unknown so an operator notices a new kind of event.
+IGNORED: frozenset[str] = frozenset({
+    "jira:issue_deleted",
+    "comment_updated",
+    "comment_deleted",
+    "issue_property_set",
+    "issue_property_deleted",
+    "issuelink_created",
+    "issuelink_deleted",
+    "attachment_created",
+    "attachment_deleted",
+    "worklog_created",
+    "worklog_updated",
+    "worklog_deleted",
+    "jira:version_released",
+    "sprint_started",
+    "sprint_closed",
+})
+
+
+class PayloadError(ValueError):
+    """The body is not a Jira webhook; the message says why, for a 400."""
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    name: str
+    task: str | None  # None: ignored
+
+    @property
+    def known(self) -> bool:
+        return self.name in ROUTES or self.name in IGNORED
+
+
+def parse_event(payload: object) -> WebhookEvent:
+    if not isinstance(payload, dict):
+        raise PayloadError(f"body must be a JSON object, got {type(payload).__name__}")
+    name = payload.get("webhookEvent")
+    if not name:
+        raise PayloadError("body has no webhookEvent")
+    if not isinstance(name, str):
+        raise PayloadError("webhookEvent must be a string")
+    return WebhookEvent(name=name, task=ROUTES.get(name))

@@ -1,0 +1,17 @@
+"""gunicorn settings for the web process (`gunicorn --config python:app.gunicorn_conf`)."""
+import os
+
+bind = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("WEB_THREADS", "1"))
+timeout = 30
+# No access log by default: a Data Center webhook URL may carry ?token=, which must not be logged.
+accesslog = None
+
+
+def child_exit(server, worker):
+    # Prometheus multiprocess mode: drop a dead worker's live gauges.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

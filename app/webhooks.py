@@ -1,0 +1,76 @@
+"""`POST /webhooks/jira`: verify, parse once, dedupe, queue, answer at once.
+
+The web process never calls Jira. Every way this can fail answers with a status Jira acts on:
+4xx for a body that will never be right, 503 (Jira retries) when we cannot store or queue it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+
+import redis
+from flask import Blueprint, current_app, jsonify, request
+from kombu.exceptions import OperationalError
+
+from app.events import PayloadError, parse_event
+from app.signature import is_authentic
+from worker.deliveries import Claim
+from worker.metrics import WEBHOOK_SECONDS, WEBHOOKS
+
+log = logging.getLogger(__name__)
+bp = Blueprint("webhooks", __name__)
+
+DELIVERY_HEADER = "X-Atlassian-Webhook-Identifier"
+
+
+def _answer(event_name: str, outcome: str, http_status: int, **body):
+    WEBHOOKS.labels(event=event_name, outcome=outcome).inc()
+    return jsonify(status=body.pop("status", outcome), **body), http_status
+
+
+@bp.post("/webhooks/jira")
+def receive():
+    started = time.perf_counter()
+    try:
+        return _receive()
+    finally:
+        WEBHOOK_SECONDS.observe(time.perf_counter() - started)
+
+
+def _receive():
+    settings = current_app.extensions["psw"].settings
+    raw = request.get_data(cache=False)  # 413 past MAX_CONTENT_LENGTH, before reading it all
+
+    if settings.webhook_secret and not is_authentic(
+        settings.webhook_secret, raw, request.headers.get("X-Hub-Signature"), request.args.get("token")
+    ):
+        return _answer("-", "unauthorized", 401, message="missing or wrong webhook signature")
+
+    try:
+        payload = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return _answer("-", "bad_request", 400, message=f"body is not JSON: {exc}")
+    try:
+        event = parse_event(payload)
+    except PayloadError as exc:
+        return _answer("-", "bad_request", 400, message=str(exc))
+
+    if event.task is None:
+        outcome = "ignored" if event.known else "ignored_unknown"
+        return _answer(event.name, outcome, 200, status="ignored", event=event.name)
+
+    delivery_id = request.headers.get(DELIVERY_HEADER) or hashlib.sha256(raw).hexdigest()
+    psw = current_app.extensions["psw"]
+    try:
+        claim = psw.deliveries.claim(delivery_id, raw)
+        if claim is Claim.DUPLICATE:
+            return _answer(event.name, "duplicate", 200, delivery=delivery_id)
+        psw.celery.send_task(event.task, args=[delivery_id], queue="psw")
+        psw.deliveries.mark_queued(delivery_id)
+    except (redis.RedisError, OperationalError, OSError) as exc:
+        log.error("cannot queue delivery %s (%s): %s", delivery_id, event.name, type(exc).__name__)
+        return _answer(event.name, "unavailable", 503, message="queue unavailable, retry later")
+    log.info("queued %s delivery=%s", event.name, delivery_id)
+    return _answer(event.name, "queued", 202, delivery=delivery_id)

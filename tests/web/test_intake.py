@@ -1,0 +1,178 @@
+"""POST /webhooks/jira: each test reads like the delivery it sends."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.signature import sign
+from tests.conftest import SECRET
+
+
+def created(key="PS-1", **extra) -> dict:
+    return {"timestamp": 1764151200000, "webhookEvent": "jira:issue_created",
+            "issue_event_type_name": "issue_created",
+            "issue": {"id": "10001", "key": key, "fields": {"summary": "Prod down"}}, **extra}
+
+
+def post(client, payload, *, secret=SECRET, delivery=None, raw=None, headers=None, query=""):
+    body = raw if raw is not None else json.dumps(payload).encode()
+    hdrs = {"Content-Type": "application/json", **(headers or {})}
+    if secret is not None:
+        hdrs["X-Hub-Signature"] = sign(secret, body)
+    if delivery:
+        hdrs["X-Atlassian-Webhook-Identifier"] = delivery
+    return client.post(f"/webhooks/jira{query}", data=body, headers=hdrs)
+
+
+def queued_tasks(redis_client) -> list[dict]:
+    return [json.loads(m) for m in redis_client.lrange("psw", 0, -1)]
+
+
+def test_signed_created_request_is_queued_for_triage(client, redis_client):
+    resp = post(client, created(), delivery="d-1")
+    assert resp.status_code == 202
+    assert resp.get_json() == {"status": "queued", "delivery": "d-1"}
+    [message] = queued_tasks(redis_client)
+    assert message["headers"]["task"] == "worker.tasks.triage_request"
+    assert json.loads(redis_client.get("psw:delivery:d-1:body")) == created()
+
+
+def test_wrong_signature_is_401_and_queues_nothing(client, redis_client):
+    resp = post(client, created(), secret="not-the-secret")
+    assert resp.status_code == 401
+    assert "signature" in resp.get_json()["message"]
+    assert queued_tasks(redis_client) == []
+
+
+def test_missing_signature_is_401(client, redis_client):
+    resp = post(client, created(), secret=None)
+    assert resp.status_code == 401
+    assert queued_tasks(redis_client) == []
+
+
+def test_signature_over_other_bytes_is_401(client, redis_client):
+    body = json.dumps(created()).encode()
+    resp = client.post("/webhooks/jira", data=body + b" ",
+                       headers={"X-Hub-Signature": sign(SECRET, body)})
+    assert resp.status_code == 401
+
+
+def test_data_center_url_token_is_accepted(client, redis_client):
+    resp = post(client, created(), secret=None, query=f"?token={SECRET}")
+    assert resp.status_code == 202
+
+
+def test_wrong_url_token_is_401(client):
+    assert post(client, created(), secret=None, query="?token=guess").status_code == 401
+
+
+def test_oversize_body_is_413(client, redis_client):
+    big = created(padding="x" * (70 * 1024))
+    resp = post(client, big)
+    assert resp.status_code == 413
+    assert "limit" in resp.get_json()["message"]
+    assert queued_tasks(redis_client) == []
+
+
+@pytest.mark.parametrize("raw, message", [
+    (b"not json", "body is not JSON"),
+    (b"\xff\xfe", "body is not JSON"),
+    (b"[1, 2]", "body must be a JSON object, got list"),
+    (b'"text"', "body must be a JSON object, got str"),
+    (b'{"issue": {}}', "body has no webhookEvent"),
+    (b'{"webhookEvent": 3}', "webhookEvent must be a string"),
+])
+def test_malformed_body_is_400_naming_the_problem(client, redis_client, raw, message):
+    resp = post(client, None, raw=raw)
+    assert resp.status_code == 400
+    assert resp.get_json()["message"].startswith(message)
+    assert queued_tasks(redis_client) == []
+
+
+def test_same_delivery_twice_queues_once(client, redis_client):
+    assert post(client, created(), delivery="d-2").status_code == 202
+    again = post(client, created(), delivery="d-2")
+    assert again.status_code == 200
+    assert again.get_json() == {"status": "duplicate", "delivery": "d-2"}
+    assert len(queued_tasks(redis_client)) == 1
+
+
+def test_without_identifier_the_body_hash_dedupes(client, redis_client):
+    assert post(client, created()).status_code == 202
+    assert post(client, created()).get_json()["status"] == "duplicate"
+    assert post(client, created(key="PS-2")).status_code == 202
+    assert len(queued_tasks(redis_client)) == 2
+
+
+def test_dedupe_key_lives_at_least_a_day(client, redis_client):
+    post(client, created(), delivery="d-3")
+    assert redis_client.ttl("psw:delivery:d-3:state") >= 24 * 3600
+
+
+def test_delivery_claimed_but_never_queued_is_queued_on_retry(client, redis_client):
+    # A first attempt that died between claim and queue must not turn Jira's retry into a duplicate.
+    redis_client.set("psw:delivery:d-4:state", "pending", ex=3600)
+    resp = post(client, created(), delivery="d-4")
+    assert resp.status_code == 202
+    assert len(queued_tasks(redis_client)) == 1
+
+
+@pytest.mark.parametrize("event", ["jira:issue_updated", "comment_created"])
+def test_updates_and_comments_are_queued_for_the_reminder_logic(client, redis_client, event):
+    resp = post(client, {"webhookEvent": event, "issue": {"key": "PS-1"}}, delivery=f"e-{event}")
+    assert resp.status_code == 202
+    [message] = queued_tasks(redis_client)
+    assert message["headers"]["task"] == "worker.tasks.request_changed"
+
+
+@pytest.mark.parametrize("event", ["jira:issue_deleted", "worklog_created", "something_new"])
+def test_other_events_are_ignored(client, redis_client, event):
+    resp = post(client, {"webhookEvent": event})
+    assert resp.status_code == 200
+    assert resp.get_json() == {"status": "ignored", "event": event}
+    assert queued_tasks(redis_client) == []
+
+
+def test_redis_down_is_503_so_jira_retries(settings):
+    from dataclasses import replace
+
+    from app import create_app
+
+    down = replace(settings, redis_url="redis://127.0.0.1:1/0")
+    client = create_app(down).test_client()
+    resp = post(client, created(), delivery="d-5")
+    assert resp.status_code == 503
+    assert resp.get_json()["status"] == "unavailable"
+
+
+@pytest.mark.parametrize("sample", [
+    "zulip__issue_created_with_custom_fields.json",
+    "mattermost-plugin-jira__webhook-cloud-issue-created-many-fields.json",
+    "mattermost-plugin-jira__webhook-server-issue-updated-many-fields.json",
+    "mattermost-plugin-jira__webhook-server-comment-created.json",
+    "zulip__comment_created.json",
+])
+def test_real_cloud_and_server_payload_shapes_are_accepted(client, redis_client, shared_dir, sample):
+    raw = (shared_dir / "jira-samples" / sample).read_bytes()
+    resp = post(client, None, raw=raw)
+    assert resp.status_code == 202, resp.get_json()
+
+
+def test_service_refuses_to_start_without_a_secret(settings):
+    from dataclasses import replace
+
+    from app import StartupError, create_app
+
+    with pytest.raises(StartupError, match="WEBHOOK_SECRET"):
+        create_app(replace(settings, webhook_secret=""))
+
+
+def test_unsigned_mode_accepts_and_warns(settings, caplog):
+    from dataclasses import replace
+
+    from app import create_app
+
+    client = create_app(replace(settings, webhook_secret="", allow_unsigned_webhooks=True)).test_client()
+    assert "ALLOW_UNSIGNED_WEBHOOKS" in caplog.text
+    assert post(client, created(), secret=None).status_code == 202

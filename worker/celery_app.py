@@ -1,0 +1,53 @@
+"""The Celery app, configured as DESIGN.md decision 5 says.
+
+At-least-once: a task is acknowledged only after it ran (`acks_late`), a worker that dies mid-task
+gives its message back (`task_reject_on_worker_lost`, and the Redis visibility timeout), and each
+worker process holds one message at a time (prefetch 1). Time limits stay under the visibility
+timeout so a slow task is killed before Redis hands its message to someone else.
+"""
+from __future__ import annotations
+
+from celery import Celery
+
+from worker.settings import Settings
+
+QUEUE = "psw"
+
+
+def make_celery(settings: Settings | None = None) -> Celery:
+    settings = settings or Settings.from_env()
+    app = Celery("psw", include=["worker.tasks"])
+    app.conf.update(
+        broker_url=settings.redis_url,
+        broker_transport_options={
+            "visibility_timeout": settings.visibility_timeout,
+            "socket_connect_timeout": 2,
+            "socket_timeout": 5,
+        },
+        broker_connection_retry_on_startup=True,
+        task_default_queue=QUEUE,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        task_time_limit=settings.task_time_limit,
+        task_soft_time_limit=max(1, settings.task_time_limit - 10),
+        # The web process publishes while Jira waits for its answer: fail fast (503) rather than
+        # hang when Redis is down; Jira retries the delivery.
+        task_publish_retry=True,
+        task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2,
+                                   "interval_max": 0.2},
+        worker_send_task_events=True,
+        task_send_sent_event=True,
+        worker_hijack_root_logger=False,
+        timezone="UTC",
+        enable_utc=True,
+    )
+    return app
+
+
+celery = make_celery()
+app = celery  # `celery --app worker.celery_app` looks for `app` or `celery`
