@@ -23,6 +23,10 @@ def make_celery(settings: Settings | None = None) -> Celery:
             "visibility_timeout": settings.visibility_timeout,
             "socket_connect_timeout": 2,
             "socket_timeout": 5,
+            # Sweep for messages of dead workers every 10 s (kombu's default is ~100 s); they
+            # are handed out again once older than the visibility timeout.
+            "unacked_restore_interval": 10,
+            "unacked_restore_throttle": 1,
         },
         broker_connection_retry_on_startup=True,
         task_default_queue=QUEUE,
