@@ -12,11 +12,11 @@ import time
 
 import redis
 from flask import Blueprint, current_app, jsonify, request
-from kombu.exceptions import OperationalError
 
 from app.events import PayloadError, parse_event
 from app.signature import is_authentic
-from worker.deliveries import Claim
+from worker.celery_app import QUEUE
+from worker.queueing import task_message
 from worker.metrics import WEBHOOK_SECONDS, WEBHOOKS
 
 log = logging.getLogger(__name__)
@@ -63,14 +63,13 @@ def _receive():
 
     delivery_id = request.headers.get(DELIVERY_HEADER) or hashlib.sha256(raw).hexdigest()
     psw = current_app.extensions["psw"]
+    message = task_message(psw.celery, event.task, [delivery_id], QUEUE)
     try:
-        claim = psw.deliveries.claim(delivery_id, raw)
-        if claim is Claim.DUPLICATE:
-            return _answer(event.name, "duplicate", 200, delivery=delivery_id)
-        psw.celery.send_task(event.task, args=[delivery_id], queue="psw")
-        psw.deliveries.mark_queued(delivery_id)
-    except (redis.RedisError, OperationalError, OSError) as exc:
+        queued = psw.deliveries.claim_and_queue(delivery_id, raw, QUEUE, message)
+    except (redis.RedisError, OSError) as exc:
         log.error("cannot queue delivery %s (%s): %s", delivery_id, event.name, type(exc).__name__)
         return _answer(event.name, "unavailable", 503, message="queue unavailable, retry later")
+    if not queued:
+        return _answer(event.name, "duplicate", 200, delivery=delivery_id)
     log.info("queued %s delivery=%s", event.name, delivery_id)
     return _answer(event.name, "queued", 202, delivery=delivery_id)

@@ -11,29 +11,20 @@ from pathlib import Path
 import pytest
 import redis
 
-from worker.embedded_redis import EmbeddedRedis, answers
+from worker.embedded_redis import find_or_start, with_db
 from worker.settings import Settings
 
 TEST_DB = 13
 SECRET = "test-webhook-secret"
 
 
-def _with_db(url: str, db: int) -> str:
-    base, _, tail = url.rpartition("/")
-    return f"{base}/{db}" if tail.isdigit() and base.count("/") >= 2 else f"{url.rstrip('/')}/{db}"
-
-
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
-    env_url = os.environ.get("REDIS_URL")
-    if env_url:
-        yield env_url
-        return
-    if answers("redis://127.0.0.1:6379/0"):
-        yield _with_db("redis://127.0.0.1:6379/0", TEST_DB)
-        return
-    with EmbeddedRedis(tmp_path_factory.mktemp("redis")) as server:
-        yield server.url
+    preferred = os.environ.get("REDIS_URL")
+    url, server = find_or_start(tmp_path_factory.mktemp("redis"), preferred)
+    yield url if preferred else with_db(url, TEST_DB)
+    if server:
+        server.stop()
 
 
 @pytest.fixture

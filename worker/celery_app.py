@@ -45,7 +45,6 @@ def make_celery(settings: Settings | None = None) -> Celery:
         task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2,
                                    "interval_max": 0.2},
         worker_send_task_events=True,
-        task_send_sent_event=True,
         worker_hijack_root_logger=False,
         timezone="UTC",
         enable_utc=True,

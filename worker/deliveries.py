@@ -1,29 +1,31 @@
-"""Webhook deliveries in Redis: dedupe on the provider's id, and the body kept for the worker.
+"""Webhook deliveries in Redis: dedupe on the provider's id, the body kept for the worker.
 
-A delivery is claimed with `SET NX` before it is queued and marked queued after. A repeat of a
-delivery that is marked queued is a duplicate; a repeat of one still marked pending (its first
-attempt failed between claim and queue, or is in flight) is queued again: the triage is
-idempotent, and dropping it could lose the event.
+Claiming a delivery, storing its body and queueing its task happen in one Lua script, so they
+happen together or not at all: a failure can never leave a delivery marked seen but not queued
+(Jira's retry would then be dropped as a duplicate) nor queued twice.
 """
 from __future__ import annotations
 
-import enum
 import json
 
 import redis
 
-PENDING = b"pending"
-QUEUED = b"queued"
-
-
-class Claim(enum.Enum):
-    NEW = "new"
-    DUPLICATE = "duplicate"
-    UNFINISHED = "unfinished"  # seen before but never marked queued: queue it again
+# KEYS: dedupe key, body key, queue list. ARGV: dedupe ttl, body, body ttl, task message.
+# Redis does not roll a script back: the one write that can fail (LPUSH onto a key of the wrong
+# type) goes first, and a script runs alone, so the EXISTS check is as good as SET NX.
+_CLAIM_AND_QUEUE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return 0
+end
+redis.call('LPUSH', KEYS[3], ARGV[4])
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
+return 1
+"""
 
 
 def _dedupe_key(delivery_id: str) -> str:
-    return f"psw:delivery:{delivery_id}:state"
+    return f"psw:delivery:{delivery_id}:seen"
 
 
 def _body_key(delivery_id: str) -> str:
@@ -35,20 +37,13 @@ class DeliveryStore:
         self.redis = client
         self.dedupe_ttl = dedupe_ttl
         self.body_ttl = body_ttl
+        self._claim_and_queue = client.register_script(_CLAIM_AND_QUEUE)
 
-    def claim(self, delivery_id: str, raw_body: bytes) -> Claim:
-        """Record the delivery and its body in one round trip and say whether it is new."""
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.set(_dedupe_key(delivery_id), PENDING, nx=True, ex=self.dedupe_ttl)
-        pipe.get(_dedupe_key(delivery_id))
-        pipe.set(_body_key(delivery_id), raw_body, ex=self.body_ttl)
-        created, state, _ = pipe.execute()
-        if created:
-            return Claim.NEW
-        return Claim.DUPLICATE if state == QUEUED else Claim.UNFINISHED
-
-    def mark_queued(self, delivery_id: str) -> None:
-        self.redis.set(_dedupe_key(delivery_id), QUEUED, xx=True, keepttl=True)
+    def claim_and_queue(self, delivery_id: str, raw_body: bytes, queue: str, message: bytes) -> bool:
+        """Queue `message` unless this delivery was seen before; True when it was queued."""
+        keys = [_dedupe_key(delivery_id), _body_key(delivery_id), queue]
+        return bool(self._claim_and_queue(keys=keys, args=[self.dedupe_ttl, raw_body,
+                                                           self.body_ttl, message]))
 
     def body(self, delivery_id: str) -> dict | None:
         raw = self.redis.get(_body_key(delivery_id))

@@ -80,3 +80,20 @@ class EmbeddedRedis:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def find_or_start(data_dir: Path, preferred: str | None = None) -> tuple[str, EmbeddedRedis | None]:
+    """A Redis URL to use: `preferred` (e.g. REDIS_URL) if given, else a Redis already answering
+    on 127.0.0.1:6379, else a freshly started embedded one (returned so the caller stops it)."""
+    if preferred:
+        return preferred, None
+    if answers("redis://127.0.0.1:6379/0"):
+        return "redis://127.0.0.1:6379/0", None
+    server = EmbeddedRedis(data_dir).start()
+    return server.url, server
+
+
+def with_db(url: str, db: int) -> str:
+    """The same server, another database number (tests and benchmarks keep off db 0)."""
+    base, _, tail = url.rpartition("/")
+    return f"{base}/{db}" if tail.isdigit() and base.count("/") >= 2 else f"{url.rstrip('/')}/{db}"

@@ -107,14 +107,16 @@ def test_without_identifier_the_body_hash_dedupes(client, redis_client):
 
 def test_dedupe_key_lives_at_least_a_day(client, redis_client):
     post(client, created(), delivery="d-3")
-    assert redis_client.ttl("psw:delivery:d-3:state") >= 24 * 3600
+    assert redis_client.ttl("psw:delivery:d-3:seen") >= 24 * 3600
 
 
-def test_delivery_claimed_but_never_queued_is_queued_on_retry(client, redis_client):
-    # A first attempt that died between claim and queue must not turn Jira's retry into a duplicate.
-    redis_client.set("psw:delivery:d-4:state", "pending", ex=3600)
-    resp = post(client, created(), delivery="d-4")
-    assert resp.status_code == 202
+def test_a_failed_queue_write_leaves_the_delivery_unclaimed(client, redis_client):
+    # The queue key holds the wrong type, so the LPUSH inside the claim script fails: the
+    # delivery must answer 503 and stay unclaimed, so Jira's retry is queued, not dropped.
+    redis_client.set("psw", "not a list")
+    assert post(client, created(), delivery="d-4").status_code == 503
+    redis_client.delete("psw")
+    assert post(client, created(), delivery="d-4").status_code == 202
     assert len(queued_tasks(redis_client)) == 1
 
 

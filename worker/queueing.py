@@ -1,0 +1,37 @@
+"""Celery task messages written straight into a Redis pipeline or script.
+
+Why: the web process must claim a delivery, keep its body and queue its task atomically, in one
+round trip, so that no failure between the steps can lose an event or turn Jira's retry into a
+false duplicate. Celery's `send_task` publishes on its own connection; this module builds the very
+message `send_task` would (Celery's own `as_task_v2`, kombu's Redis envelope) so the same Redis
+call that claims the delivery can push it. tests/web/test_queueing.py checks the message against
+the one `send_task` writes, and the integration tests have a real worker consume it.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+
+from celery import Celery
+
+
+def task_message(app: Celery, task_name: str, args: list, queue: str) -> bytes:
+    """The kombu Redis envelope of a Celery (protocol 2) task message, serialised."""
+    task_id = str(uuid.uuid4())
+    message = app.amqp.as_task_v2(task_id, task_name, args=args, kwargs={}, ignore_result=None)
+    body = json.dumps(message.body).encode()
+    return json.dumps({
+        "body": base64.b64encode(body).decode(),
+        "content-encoding": "utf-8",
+        "content-type": "application/json",
+        "headers": message.headers,
+        "properties": {
+            **message.properties,
+            "delivery_mode": 2,
+            "delivery_info": {"exchange": "", "routing_key": queue},
+            "priority": 0,
+            "body_encoding": "base64",
+            "delivery_tag": str(uuid.uuid4()),
+        },
+    }).encode()
