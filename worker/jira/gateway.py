@@ -1,0 +1,312 @@
+"""The only code that talks to Jira.
+
+Each method sends its request(s) once and either returns Jira's JSON or raises a JiraError
+(worker/jira/errors.py): it never sleeps and never retries, because the Celery task owns
+retries (DESIGN.md decision 5; worker/jira/retry.py has the countdown policy).
+
+Endpoints: /rest/api/2 on Cloud and Data Center alike (v2 takes plain-text bodies and exists
+on both), the JSM service desk API for comments and SLAs, and Cloud's /rest/api/2/search/jql
+(token-paged; its v2 form exists alongside v3) where Data Center has /rest/api/2/search.
+
+We use atlassian-python-api for auth, sessions and URL building, but call `request()` with
+explicit paths in advanced mode rather than its resource helpers: those pick v3 on Cloud for
+some resources (get_all_fields), read only the first page of service desk lists, and fold the
+status into an HTTPError message (ServiceDesk.raise_for_status can even fail on an unexpected
+body). Reading the Response ourselves keeps the status, the headers and Retry-After.
+
+`edit_issue` sends notifyUsers=false unless asked to notify. Jira documents that suppressing
+notifications needs the Administer Jira or Administer Projects permission: Cloud's docs say the
+flag is ignored for an account without it (the edit goes through, watchers get mail); Data
+Center may refuse the edit with 403, which surfaces as JiraRejected with a hint. Grant the
+automation account project admin on the service project, or pass notify_users=True.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from worker import clock
+from worker.jira.client import build_client, secrets_of
+from worker.jira.errors import JiraError, JiraRejected, JiraRetryLater, JiraUnavailable
+from worker.jira.outcomes import error_for_status, redact
+from worker.metrics import JIRA_CALL_SECONDS, JIRA_CALLS
+from worker.settings import JiraSite, Settings
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 100  # per request for searches and service desk lists; both APIs accept it
+_SERVICE_DESK_HEADERS = {
+    "Content-Type": "application/json",
+    "Accept": "application/json",
+    # atlassian-python-api sends it for these resources, which older JSM versions marked
+    # experimental; current versions ignore it.
+    "X-ExperimentalApi": "opt-in",
+}
+_ABSENT = object()
+
+
+def _outcome(error: BaseException) -> str:
+    if isinstance(error, JiraRetryLater):
+        return "retry_later"
+    if isinstance(error, JiraRejected):
+        return "rejected"
+    return "unavailable"
+
+
+def _segment(value: str, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{what} must be a non-empty string, got {value!r}")
+    return quote(value.strip(), safe="")
+
+
+def _names(values: Sequence[str], what: str) -> list[str]:
+    if isinstance(values, str):  # a bare "summary,labels" would be split into letters
+        raise TypeError(f"{what} must be a sequence of names, not the string {values!r}")
+    names = list(values)
+    for name in names:
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"{what} must hold non-empty strings, got {name!r}")
+    return names
+
+
+def label_update(add: Iterable[str] = (), remove: Iterable[str] = ()) -> list[dict[str, str]]:
+    """The `update["labels"]` operations adding and removing labels in one edit."""
+    ops: list[dict[str, str]] = []
+    for verb, labels in (("add", add), ("remove", remove)):
+        for label in labels:
+            if not isinstance(label, str) or not label or any(c.isspace() for c in label):
+                raise ValueError(f"a Jira label must be a non-empty string without spaces, got {label!r}")
+            ops.append({verb: label})
+    return ops
+
+
+class JiraGateway:
+    """One Jira site. `calls` and `call_log` record every HTTP request, for the audit trail."""
+
+    def __init__(self, site: JiraSite, session: requests.Session | None = None):
+        self._site = site
+        self._client = build_client(site, session)
+        self._secrets = secrets_of(site)
+        self.calls = 0
+        self.call_log: list[tuple[str, str]] = []
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "JiraGateway":
+        if settings.jira is None:
+            raise ValueError("Jira is not configured: set JIRA_URL and its credentials")
+        return cls(settings.jira)
+
+    @property
+    def deployment(self) -> str:
+        return self._site.deployment
+
+    # -- issues ---------------------------------------------------------------------------
+
+    def get_issue(self, key: str, fields: Sequence[str] | None = None,
+                  properties: Sequence[str] = ()) -> dict:
+        """The issue's JSON; requested properties come back under "properties"."""
+        params: dict[str, str] = {}
+        if fields is not None:
+            params["fields"] = ",".join(_names(fields, "fields"))
+        if properties:
+            params["properties"] = ",".join(_names(properties, "properties"))
+        return self._call("get_issue", "GET", f"/rest/api/2/issue/{_segment(key, 'issue key')}",
+                          params=params, expect=dict)
+
+    def edit_issue(self, key: str, fields: Mapping | None = None, update: Mapping | None = None,
+                   notify_users: bool = False) -> None:
+        """Set `fields` and apply `update` operations (e.g. label_update) in one PUT."""
+        body: dict[str, Any] = {}
+        if fields:
+            body["fields"] = dict(fields)
+        if update:
+            body["update"] = dict(update)
+        if not body:
+            raise ValueError("edit_issue needs fields or update operations; nothing to send")
+        overlap = set(body.get("fields", ())) & set(body.get("update", ()))
+        if overlap:  # Jira answers 400 for a field named in both
+            raise ValueError(f"fields and update both name {sorted(overlap)}; use one or the other")
+        params = {} if notify_users else {"notifyUsers": "false"}
+        hints = {} if notify_users else {403: "(notifyUsers=false needs Administer Jira or "
+                                              "Administer Projects; grant it or pass notify_users=True)"}
+        self._call("edit_issue", "PUT", f"/rest/api/2/issue/{_segment(key, 'issue key')}",
+                   params=params, body=body, hints=hints)
+
+    # -- JSM request comments and SLAs ----------------------------------------------------
+
+    def add_internal_comment(self, key: str, body: str) -> dict:
+        """Post an internal (agent-only) comment; returns Jira's comment JSON."""
+        if not isinstance(body, str) or not body.strip():
+            raise ValueError("an internal comment needs a non-empty body")
+        return self._call("add_internal_comment", "POST",
+                          f"/rest/servicedeskapi/request/{_segment(key, 'issue key')}/comment",
+                          body={"body": body, "public": False}, expect=dict,
+                          headers=_SERVICE_DESK_HEADERS)
+
+    def get_comments(self, key: str) -> list[dict]:
+        """Every comment on the request, public and internal, oldest first, all pages."""
+        return self._service_desk_pages(
+            "get_comments", f"/rest/servicedeskapi/request/{_segment(key, 'issue key')}/comment",
+            {"public": "true", "internal": "true"})
+
+    def get_sla(self, key: str) -> list[dict]:
+        """The request's SLA metrics (each with ongoingCycle / completedCycles), all pages."""
+        return self._service_desk_pages(
+            "get_sla", f"/rest/servicedeskapi/request/{_segment(key, 'issue key')}/sla", {})
+
+    def _service_desk_pages(self, operation: str, path: str, params: dict[str, str]) -> list[dict]:
+        values: list[dict] = []
+        while True:
+            page = self._call(operation, "GET", path, expect=dict, headers=_SERVICE_DESK_HEADERS,
+                              params={**params, "start": str(len(values)), "limit": str(PAGE_SIZE)})
+            batch = page.get("values") or []
+            values.extend(batch)
+            if page.get("isLastPage", True) or not batch:
+                return values
+
+    # -- issue properties -----------------------------------------------------------------
+
+    def _property_path(self, key: str, name: str) -> str:
+        return (f"/rest/api/2/issue/{_segment(key, 'issue key')}"
+                f"/properties/{_segment(name, 'property name')}")
+
+    def get_property(self, key: str, name: str) -> Any | None:
+        """The property's value, or None when absent.
+
+        Jira answers 404 both for a missing property and for an issue the account cannot see;
+        both read as "absent" here, and a later write to a missing issue is rejected.
+        """
+        found = self._call("get_property", "GET", self._property_path(key, name),
+                           expect=dict, absent_ok=True)
+        return None if found is _ABSENT else found.get("value")
+
+    def set_property(self, key: str, name: str, value: Any) -> None:
+        if value is None:
+            raise ValueError("an issue property needs a JSON value; use delete_property to remove it")
+        self._call("set_property", "PUT", self._property_path(key, name), body=value)
+
+    def delete_property(self, key: str, name: str) -> None:
+        """Remove the property; deleting one that is already gone is not an error."""
+        self._call("delete_property", "DELETE", self._property_path(key, name), absent_ok=True)
+
+    # -- fields and search ----------------------------------------------------------------
+
+    def get_fields(self) -> list[dict]:
+        """Every system and custom field (id, name, schema, ...)."""
+        return self._call("get_fields", "GET", "/rest/api/2/field", expect=list)
+
+    def search(self, jql: str, fields: Sequence[str] = ("created",), properties: Sequence[str] = (),
+               limit: int = 1000) -> list[dict]:
+        """Issues matching `jql`, at most `limit`, following Jira's paging.
+
+        Empty `fields` lets Jira pick its default set (id/key on Cloud, navigable fields on DC).
+        """
+        if not isinstance(jql, str) or not jql.strip():
+            raise ValueError("search needs a non-empty JQL query")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"search limit must be a positive whole number, got {limit!r}")
+        field_names = _names(fields, "fields")
+        property_names = _names(properties, "properties")
+        if self._site.is_cloud:
+            return self._search_cloud(jql, field_names, property_names, limit)
+        return self._search_datacenter(jql, field_names, property_names, limit)
+
+    def _search_cloud(self, jql: str, fields: list[str], properties: list[str], limit: int) -> list[dict]:
+        issues: list[dict] = []
+        token: str | None = None
+        while len(issues) < limit:
+            body: dict[str, Any] = {"jql": jql, "maxResults": min(PAGE_SIZE, limit - len(issues))}
+            if fields:
+                body["fields"] = fields
+            if properties:
+                body["properties"] = properties
+            if token:
+                body["nextPageToken"] = token
+            page = self._call("search", "POST", "/rest/api/2/search/jql", body=body, expect=dict)
+            batch = page.get("issues") or []
+            issues.extend(batch)
+            token = page.get("nextPageToken")
+            if page.get("isLast") or not token or not batch:
+                break
+        return issues[:limit]
+
+    def _search_datacenter(self, jql: str, fields: list[str], properties: list[str],
+                           limit: int) -> list[dict]:
+        issues: list[dict] = []
+        while len(issues) < limit:
+            params = {"jql": jql, "startAt": str(len(issues)),
+                      "maxResults": str(min(PAGE_SIZE, limit - len(issues)))}
+            if fields:
+                params["fields"] = ",".join(fields)
+            if properties:
+                params["properties"] = ",".join(properties)
+            page = self._call("search", "GET", "/rest/api/2/search", params=params, expect=dict)
+            batch = page.get("issues") or []
+            issues.extend(batch)
+            total = page.get("total")
+            if not batch or (isinstance(total, int) and len(issues) >= total):
+                break
+        return issues[:limit]
+
+    # -- the one place a request goes out -------------------------------------------------
+
+    def _call(self, operation: str, method: str, path: str, *, params: Mapping[str, str] | None = None,
+              body: Any = None, expect: type | None = None, absent_ok: bool = False,
+              headers: Mapping[str, str] | None = None, hints: Mapping[int, str] | None = None) -> Any:
+        """Send one request; return its JSON (of type `expect`), None, or _ABSENT for a 404.
+
+        `hints` adds a sentence to the rejection message for the given statuses.
+        """
+        where = f"{method} {path}"
+        outcome = "unavailable"
+        started = time.perf_counter()
+        try:
+            try:
+                response = self._client.request(
+                    method, path, params=dict(params or {}) or None, json=body,
+                    headers=dict(headers) if headers else None, advanced_mode=True)
+            except requests.RequestException as exc:
+                detail = redact(f"{type(exc).__name__}: {exc}", self._secrets)
+                raise JiraUnavailable(f"Jira unreachable for {where}: {detail}") from None
+            if absent_ok and response.status_code == 404:
+                outcome = "ok"
+                return _ABSENT
+            error = error_for_status(where, response.status_code, response.headers, response.text,
+                                     clock.now(), reason=response.reason or "", secrets=self._secrets)
+            if isinstance(error, JiraRejected) and hints and error.status in hints:
+                error = JiraRejected(f"{error} {hints[error.status]}", error.status,
+                                     error.error_messages, error.field_errors)
+            if error is not None:
+                raise error
+            result = None
+            if expect is not None:
+                result = self._json(response, where, expect)
+            outcome = "ok"
+            log.debug("Jira %s -> %s", where, response.status_code)
+            return result
+        except JiraError as error:
+            outcome = _outcome(error)
+            level = logging.INFO if outcome == "retry_later" else logging.WARNING
+            log.log(level, "%s", error, extra={"jira_operation": operation, "jira_outcome": outcome})
+            raise
+        finally:
+            JIRA_CALLS.labels(operation=operation, outcome=outcome).inc()
+            JIRA_CALL_SECONDS.labels(operation=operation).observe(time.perf_counter() - started)
+            self.calls += 1
+            self.call_log.append((operation, outcome))
+
+    def _json(self, response: requests.Response, where: str, expect: type) -> Any:
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, expect):
+            # A 2xx that is not Jira's JSON is a proxy or maintenance page: try again later.
+            raise JiraUnavailable(f"Jira answered {where} ({response.status_code}) with a body "
+                                  f"that is not the expected JSON {expect.__name__}")
+        return data
