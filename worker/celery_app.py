@@ -38,7 +38,7 @@ def make_celery(settings: Settings | None = None) -> Celery:
         accept_content=["json"],
         task_ignore_result=True,
         task_time_limit=settings.task_time_limit,
-        task_soft_time_limit=max(1, settings.task_time_limit - 10),
+        task_soft_time_limit=max(1, int(settings.task_time_limit * 0.8)),
         # The web process publishes while Jira waits for its answer: fail fast (503) rather than
         # hang when Redis is down; Jira retries the delivery.
         task_publish_retry=True,
