@@ -1,0 +1,117 @@
+"""`psw explain PAYLOAD.json`: what the triage would decide for a webhook body, without calling Jira."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from worker import clock
+from worker.config import ConfigError, MappingConfig, default_config_path, load_config
+from worker.entitlement.sources import EntitlementSourceUnavailable, FileSource
+from worker.policy.decision import Decision, decide, iso_utc, local_and_utc
+from worker.policy.entitlement import normalise_sen
+from worker.policy.facts import RequestFacts, extract_facts
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@click.command("explain")
+@click.argument("payload", type=_FILE)
+@click.option("--config", "config_path", type=_FILE, envvar="MAPPING_CONFIG",
+              help="Mapping config (default: $MAPPING_CONFIG, else the shipped one).")
+@click.option("--entitlements", type=_FILE, help="Entitlement records (YAML or CSV) instead of the config's source.")
+@click.option("--now", "now_text", help="Decide as at this ISO 8601 instant, e.g. 2026-11-26T10:00:00Z.")
+@click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
+def command(payload: Path, config_path: Path | None, entitlements: Path | None, now_text: str | None,
+            as_json: bool) -> None:
+    """Print the Priority Support decision for the webhook body in PAYLOAD."""
+    try:
+        config = load_config(config_path or default_config_path())
+    except ConfigError as exc:
+        raise click.ClickException(f"the mapping config is invalid:\n{exc}") from None
+    now = _instant(now_text) if now_text else clock.now()
+    facts = _facts(payload, config)
+    record = _lookup(facts, config, entitlements)
+    try:
+        decision = decide(facts, record, config, now)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        pending = [{"at": at, "instant": iso_utc(instant)} for at, instant in decision.pending_reminders]
+        out = decision.to_dict() | {"decided_at": now.isoformat(), "pending_reminders": pending,
+                                    "missing_facts": list(facts.missing)}
+        click.echo(json.dumps(out, indent=2, sort_keys=True, ensure_ascii=False))
+    else:
+        click.echo(render(decision, facts, config))
+
+
+def _instant(text: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO 8601 instant", param_hint="--now") from None
+    if instant.tzinfo is None:
+        raise click.BadParameter("give a UTC offset, e.g. 2026-11-26T10:00:00Z", param_hint="--now")
+    return instant
+
+
+def _facts(payload: Path, config: MappingConfig) -> RequestFacts:
+    try:
+        body = json.loads(payload.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise click.ClickException(f"{payload} is not a JSON file: {exc}") from None
+    issue = body.get("issue", body) if isinstance(body, dict) else None
+    if not isinstance(issue, dict) or not isinstance(issue.get("fields"), dict):
+        raise click.ClickException(f"{payload} has no issue with fields (a comment webhook from Data Center "
+                                   "carries none: explain the issue's own JSON instead)")
+    try:
+        return extract_facts(body, config)
+    except ValueError as exc:
+        raise click.ClickException(f"{payload}: {exc}") from None
+
+
+def _lookup(facts: RequestFacts, config: MappingConfig, entitlements: Path | None):
+    sen = normalise_sen(facts.sen)
+    if sen is None:
+        return None
+    if entitlements is None:
+        if config.entitlement.source != "file":
+            raise click.ClickException("the config's entitlement source is JSM Assets and explain makes no Jira "
+                                       "calls: pass --entitlements FILE")
+        entitlements = config.resolve(config.entitlement.path)
+    try:
+        return FileSource(entitlements, frozenset(config.regions)).lookup(sen)
+    except EntitlementSourceUnavailable as exc:
+        raise click.ClickException(f"cannot read the entitlement records:\n{exc}") from None
+
+
+def render(d: Decision, facts: RequestFacts, config: MappingConfig) -> str:
+    """The decision in a few lines a person can read."""
+    if d.entitled:
+        head = f"{d.issue_key}: ENTITLED, level {d.level} ({config.levels[d.level].meaning})"
+    else:
+        head = f"{d.issue_key}: NOT ENTITLED ({', '.join(d.reason_codes)})"
+    rows = [("created", local_and_utc(d.created, d.time_zone))]
+    if d.customer:
+        rows.append(("customer", f"{d.customer} ({d.sen}), region {d.region}, zone {d.time_zone}"))
+    rows.append(("severity", f"{d.severity.level} from {d.severity.source}: {d.severity.detail}"))
+    if d.cap_reason:
+        rows.append(("capped", d.cap_reason))
+    for reason in d.reasons:
+        rows.append(("reason", f"{reason.code.value}: {reason.detail}"))
+    if d.entitled:
+        rows.append(("jira priority", d.jira_priority))
+        rows.append(("due", local_and_utc(d.due, d.time_zone)))
+        rows.append(("reminders", ", ".join(f"{at:.0%} {instant:%Y-%m-%d %H:%M} UTC"
+                                            for at, instant in d.pending_reminders) + " (still to fire)"))
+    rows.append(("labels", f"add {', '.join(d.labels_add)}; remove {', '.join(d.labels_remove)}"))
+    rows.append(("fields", "; ".join(f"{k} = {v}" for k, v in d.fields.items()) or "(none)"))
+    rows.append(("config", f"version {d.config_version}" + (f" ({config.source})" if config.source else "")))
+    if facts.missing:
+        rows.append(("note", f"the body lacks {', '.join(facts.missing)}; the worker would read the issue"))
+    width = max(len(name) for name, _ in rows)
+    lines = [head, *(f"  {name.ljust(width)}  {value}" for name, value in rows), "comment:"]
+    lines += [f"  | {line}" for line in d.comment.splitlines()]
+    return "\n".join(lines)

@@ -1,0 +1,110 @@
+"""The running mapping config: reloaded when its file changes, never replaced by a broken one.
+
+Each process (web and worker) holds one `LiveConfig`. `current()` looks at the file at most every
+`check_interval` seconds (a stat, then a read only when size or mtime moved); a valid edit takes
+over, an invalid one is logged with file and line, kept in `problems` for /admin/config and the
+`psw_config_errors` metric, and the last good config goes on running.
+
+Restarts (gunicorn and Celery both restart their workers on SIGHUP) must not lose the last good
+config either: every config that took over is kept in Redis, and a process that starts while the
+file is broken runs that one.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+import redis
+
+from worker.config.loader import ConfigError, ConfigProblem, parse_config
+from worker.config.models import MappingConfig
+from worker.metrics import CONFIG_ERRORS
+
+log = logging.getLogger(__name__)
+
+LAST_GOOD_KEY = "psw:config:last-good"
+
+
+class NoUsableConfig(RuntimeError):
+    """The file is broken and no earlier good config is known: nothing safe to run."""
+
+
+class LiveConfig:
+    def __init__(self, path: Path, client: redis.Redis | None = None, check_interval: float = 2.0):
+        self.path = Path(path)
+        self.redis = client
+        self.check_interval = check_interval
+        self.problems: list[ConfigProblem] = []
+        self._config: MappingConfig | None = None
+        self._stamp: tuple[int, int] | None = None
+        self._checked_at = float("-inf")
+        self._lock = threading.Lock()
+        self.reload()
+        if self._config is None:
+            self._config = self._last_good()
+
+    def current(self) -> MappingConfig:
+        if time.monotonic() - self._checked_at >= self.check_interval:
+            self.reload()
+        return self._config
+
+    def reload(self, force: bool = False) -> bool:
+        """Take the file's config if it changed and is valid; True when a new version took over."""
+        with self._lock:
+            self._checked_at = time.monotonic()
+            try:
+                stat = self.path.stat()
+                stamp = (stat.st_mtime_ns, stat.st_size)
+            except OSError as exc:
+                self._fail([ConfigProblem(str(self.path), None, "", f"cannot read the file: {exc}")])
+                return False
+            if stamp == self._stamp and not force:
+                return False
+            self._stamp = stamp
+            text = self.path.read_text(encoding="utf-8", errors="replace")
+            try:
+                config = parse_config(text, name=str(self.path), source=self.path)
+            except ConfigError as exc:
+                self._fail(exc.problems)
+                return False
+            changed = self._config is None or config.version != self._config.version
+            self._config, self.problems = config, []
+            CONFIG_ERRORS.set(0)
+            if changed:
+                log.info("mapping config %s version %s in use", self.path, config.version)
+                self._remember(text)
+            return changed
+
+    def _fail(self, problems: list[ConfigProblem]) -> None:
+        self.problems = list(problems)
+        CONFIG_ERRORS.set(len(problems))
+        running = self._config.version if self._config else "none"
+        for problem in problems:
+            log.error("mapping config not reloaded (still running %s): %s", running, problem)
+
+    def _remember(self, text: str) -> None:
+        if self.redis is None:
+            return
+        try:
+            self.redis.hset(LAST_GOOD_KEY, mapping={"path": str(self.path), "text": text})
+        except redis.RedisError as exc:
+            log.warning("could not keep the last good config in Redis: %s", type(exc).__name__)
+
+    def _last_good(self) -> MappingConfig:
+        saved = None
+        if self.redis is not None:
+            try:
+                saved = self.redis.hgetall(LAST_GOOD_KEY)
+            except redis.RedisError:
+                saved = None
+        if not saved:
+            raise NoUsableConfig(
+                f"{self.path} is not a usable mapping config and no earlier good one is known:\n"
+                + "\n".join(str(p) for p in self.problems))
+        config = parse_config(saved[b"text"].decode(), name=f"{self.path} (last good, from Redis)",
+                              source=self.path)
+        log.error("running the last good mapping config, version %s, until %s is fixed",
+                  config.version, self.path)
+        return config

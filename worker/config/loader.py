@@ -1,0 +1,267 @@
+"""Reading the mapping config: YAML with line numbers, validation, and errors that say where.
+
+Errors read like a compiler's: `mapping.yaml:42: levels.L3.calendar: unknown calendar 'regonal'`.
+The YAML is composed into nodes first so every key path keeps the line it came from; pydantic's
+error locations are then mapped back onto those lines. Every problem is collected, not just the
+first.
+"""
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from worker.config.checks import cross_check
+from worker.config.models import MappingConfig
+
+KeyPath = tuple[Any, ...]
+Lines = dict[KeyPath, int]
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    file: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class ConfigError(ValueError):
+    """The file cannot be used; `problems` lists everything found, in file order."""
+
+    def __init__(self, problems: list[ConfigProblem]):
+        self.problems = sorted(problems, key=lambda p: (p.file, p.line or 0))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def default_config_path() -> Path:
+    """The shipped mapping config (encodes POLICY.md)."""
+    return Path(__file__).resolve().parent.parent / "defaults" / "mapping.yaml"
+
+
+def load_config(path: str | Path) -> MappingConfig:
+    """Read and validate the mapping config at `path`; ConfigError lists every problem."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([ConfigProblem(name, None, "", f"cannot read the file: {exc}")]) from None
+    return parse_config(text, name=name, source=Path(path))
+
+
+def parse_config(text: str, name: str = "<config>", source: Path | None = None) -> MappingConfig:
+    """Validate config text (for instance an edit an admin wants to try); `source` anchors relative paths."""
+    data, lines = read_yaml(text, name)
+    config = validate(MappingConfig, data, lines, name)
+    problems = [problem(name, lines, path, message) for path, message in cross_check(config)]
+    if problems:
+        raise ConfigError(problems)
+    try:
+        config.sla_policy()  # build the calendars now: a config the SLA layer refuses never goes live
+    except ValueError as exc:
+        raise ConfigError([ConfigProblem(name, None, "", f"the SLA calendars cannot be built: {exc}")]) from None
+    config._source = Path(source).resolve() if source is not None else None
+    return config
+
+
+def validate(model: type[BaseModel], data: Any, lines: Lines, name: str, prefix: KeyPath = ()):
+    """`model.model_validate(data)`, with every pydantic error turned into a ConfigProblem."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(validation_problems(exc, model, lines, name, prefix)) from None
+
+
+def validation_problems(exc: ValidationError, model: type[BaseModel], lines: Lines, name: str,
+                        prefix: KeyPath = ()) -> list[ConfigProblem]:
+    errors = [(tuple(part for part in e["loc"] if part != "[key]"), e) for e in exc.errors(include_url=False)]
+    # A misspelt required key shows up twice, as unknown and as missing; the "did you mean"
+    # on the unknown one says it all.
+    meant = {loc[:-1] + (_suggestion(model, loc),) for loc, e in errors if e["type"] == "extra_forbidden"}
+    return [problem(name, lines, _as_in_file(prefix, loc, lines), _message(e, model, loc))
+            for loc, e in errors if not (e["type"] == "missing" and loc in meant)]
+
+
+def _as_in_file(prefix: KeyPath, loc: KeyPath, lines: Lines) -> KeyPath:
+    """pydantic reports dict keys as text; find the key as the file wrote it (8.2, true, 7)."""
+    path = prefix
+    for part in loc:
+        step = path + (part,)
+        if step not in lines and isinstance(part, str):
+            step = next((k for k in lines if len(k) == len(step) and k[:-1] == path and str(k[-1]) == part), step)
+        path = step
+    return path
+
+
+def problem(name: str, lines: Lines, path: KeyPath, message: str) -> ConfigProblem:
+    return ConfigProblem(name, _line_of(lines, path), format_path(path), message)
+
+
+def format_path(path: KeyPath) -> str:
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif isinstance(part, str) and part.replace("_", "").replace("-", "").isalnum():
+            text += f".{part}" if text else part
+        else:
+            text += f"[{part!r}]"
+    return text
+
+
+def _line_of(lines: Lines, path: KeyPath) -> int | None:
+    for end in range(len(path), -1, -1):
+        if path[:end] in lines:
+            return lines[path[:end]]
+    return None
+
+
+# --- YAML with line numbers -------------------------------------------------------------
+
+
+def read_yaml(text: str, name: str) -> tuple[Any, Lines]:
+    """Parse YAML into plain data plus the line of every key path; ConfigError on bad YAML."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise ConfigError([ConfigProblem(name, None, "", "the file is empty")])
+        lines: Lines = {}
+        problems: list[ConfigProblem] = []
+        data = _build(loader, node, (), lines, problems, name)
+        if problems:
+            raise ConfigError(problems)
+        return data, lines
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        what = ": ".join(part for part in (exc.context, exc.problem) if part)
+        raise ConfigError([ConfigProblem(name, line, "", f"invalid YAML: {what}")]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([ConfigProblem(name, None, "", f"invalid YAML: {exc}")]) from None
+    finally:
+        loader.dispose()
+
+
+def _build(loader: yaml.SafeLoader, node: yaml.Node, path: KeyPath, lines: Lines,
+           problems: list[ConfigProblem], name: str) -> Any:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)  # resolves `<<: *anchor` merges
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _scalar(loader, key_node)
+            key_line = key_node.start_mark.line + 1
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                problems.append(ConfigProblem(name, key_line, format_path(path), "a key must be a plain value"))
+                continue
+            if key in result:
+                problems.append(ConfigProblem(name, key_line, format_path(path + (key,)),
+                                              f"key {key!r} is given more than once"))
+                continue
+            lines[path + (key,)] = key_line  # a key's problems point at the key's own line
+            result[key] = _build(loader, value_node, path + (key,), lines, problems, name)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(loader, item, path + (i,), lines, problems, name) for i, item in enumerate(node.value)]
+    return _scalar(loader, node)
+
+
+def _scalar(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError:
+        # PyYAML raises plain ValueError for timestamp-shaped scalars that are not dates
+        # (2027-13-01); keep the text so validation reports it at its key and line.
+        return node.value
+
+
+# --- pydantic errors in words an admin understands ----------------------------------------
+
+
+def _message(error: dict[str, Any], model: type[BaseModel], loc: KeyPath) -> str:
+    kind, value = error["type"], error.get("input")
+    if kind == "extra_forbidden":
+        hint = _suggestion(model, loc)
+        return f"unknown key {loc[-1]!r}" + (f" (did you mean {hint!r}?)" if hint else "")
+    if kind == "missing":
+        return f"missing required key {loc[-1]!r}" if loc else "missing required key"
+    if kind in ("value_error", "assertion_error"):
+        return str(error["ctx"]["error"])
+    if kind == "string_type":
+        if isinstance(value, bool):
+            return f"expected text, got {value!r}: YAML reads yes/no/on/off as true/false, so quote it"
+        if isinstance(value, (int, float)):
+            return f"expected text, got the number {value!r}: quote it"
+        return f"expected text, got {_describe(value)}"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"expected a mapping of keys to values, got {_describe(value)}"
+    if kind in ("list_type", "tuple_type"):
+        return f"expected a list, got {_describe(value)}"
+    if kind.startswith("bool"):
+        return f"expected true or false, got {value!r}"
+    if kind.startswith(("int", "float")):
+        return f"expected a number, got {value!r}"
+    if kind.startswith("date"):
+        return f"expected a date such as 2026-01-31, got {value!r}"
+    return error["msg"]
+
+
+def _suggestion(model: type[BaseModel], loc: KeyPath) -> str | None:
+    """The declared key closest to the unknown key at `loc`, if one is close."""
+    hint = difflib.get_close_matches(str(loc[-1]), _allowed_keys(model, loc[:-1]) or [], n=1)
+    return hint[0] if hint else None
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+def _allowed_keys(model: type[BaseModel], loc: KeyPath) -> list[str] | None:
+    """The keys the model accepts at `loc`, to suggest the intended one for a typo."""
+    annotation: Any = model
+    for part in loc:
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(part) if isinstance(part, str) else None
+            if field is None:
+                return None
+            annotation = field.annotation
+        elif typing.get_origin(annotation) is dict:
+            annotation = typing.get_args(annotation)[1]
+        elif typing.get_origin(annotation) in (list, tuple):
+            annotation = typing.get_args(annotation)[0]
+        else:
+            return None
+    annotation = _unwrap(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return list(annotation.model_fields)
+    return None
+
+
+def _unwrap(annotation: Any) -> Any:
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            models = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = models[0] if len(models) == 1 else annotation
+            if len(models) != 1:
+                return annotation
+        else:
+            return annotation

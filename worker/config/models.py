@@ -1,0 +1,274 @@
+"""The mapping config as typed, frozen models.
+
+Every key is declared (extra="forbid"), so a misspelt key is an error rather than a silently
+ignored setting. Field-level rules live here; rules that relate one part of the file to another
+live in `checks.py`, so that all of them can be reported at once.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import string
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import holidays as holidays_lib
+from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator, model_validator
+
+from worker.config.values import (
+    Duration,
+    FieldId,
+    Label,
+    LevelName,
+    RegexText,
+    WorkingHours,
+    ZoneName,
+    one_of,
+)
+
+CALENDARS = ("24x7", "24x5-global", "regional")
+SEVERITY_SOURCES = ("field", "impact_urgency", "priority")
+ENTITLEMENT_SOURCES = ("file", "assets")
+DEPLOYMENTS = ("data-center", "server", "cloud")
+# What a reminder comment template may mention; the reminder task fills these in.
+REMINDER_PLACEHOLDERS = frozenset(
+    {"issue_key", "level", "percent", "due_utc", "due_local", "region", "duty_manager", "customer", "phone"}
+)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldsConfig(Strict):
+    """Where each fact of a request is read from: Jira field ids (customfield_NNNNN or a system field)."""
+
+    sen: FieldId
+    severity: FieldId | None = None
+    product: FieldId | None = None
+    version: FieldId | None = None
+    environment: FieldId | None = None
+    request_type: FieldId | None = None
+    impact: FieldId | None = None
+    urgency: FieldId | None = None
+
+
+class SeverityConfig(Strict):
+    """How the level is read; `sources` are tried in order, the first that gives a level wins."""
+
+    sources: tuple[Annotated[str, one_of("severity source", SEVERITY_SOURCES)], ...] = SEVERITY_SOURCES
+    field_options: dict[str, LevelName] = {}
+    priority_names: dict[str, LevelName] = {}
+    impact_urgency: dict[str, dict[str, LevelName]] = {}  # impact option -> urgency option -> level
+    default: LevelName
+
+
+class LevelConfig(Strict):
+    meaning: str
+    target: Duration
+    calendar: Annotated[str, one_of("calendar", CALENDARS)]
+    jira_priority: str
+    label: Label
+    production_only: bool = False  # capped at environments.non_production_cap outside production
+    phone_in_comment: bool = False
+
+
+class EnvironmentsConfig(Strict):
+    production_values: tuple[str, ...] = ("Production",)
+    non_production_cap: LevelName
+
+
+class HolidaysConfig(Strict):
+    country: str
+    subdivision: str | None = None
+
+    @model_validator(mode="after")
+    def _known(self) -> "HolidaysConfig":
+        supported = holidays_lib.list_supported_countries()
+        if self.country not in supported:
+            raise ValueError(f"unknown holiday country {self.country!r} (python-holidays codes such as US, NL, AU)")
+        if self.subdivision is not None and self.subdivision not in supported[self.country]:
+            known = ", ".join(supported[self.country]) or "none"
+            raise ValueError(f"unknown subdivision {self.subdivision!r} of {self.country} (known: {known})")
+        return self
+
+
+class DutyManager(Strict):
+    """Who is mentioned at 75 %: a Cloud account id and/or a Data Center user name."""
+
+    display_name: str
+    account_id: str | None = None
+    username: str | None = None
+
+    @model_validator(mode="after")
+    def _someone(self) -> "DutyManager":
+        if not (self.account_id or self.username):
+            raise ValueError("a duty manager needs an account_id (Cloud) or a username (Data Center)")
+        return self
+
+
+class RegionConfig(Strict):
+    zone: ZoneName
+    holidays: HolidaysConfig
+    hours: WorkingHours
+    extra_closed: tuple[date, ...] = ()
+    phone: str
+    duty_manager: DutyManager
+
+
+class ReminderConfig(Strict):
+    at: float
+    comment: str | None = None
+    labels: tuple[Label, ...] = ()
+    mention_duty_manager: bool = False
+    notify_url_env: str | None = None  # name of an env var holding a chat webhook URL (a secret)
+
+    @field_validator("at")
+    @classmethod
+    def _fraction(cls, value: float) -> float:
+        if not 0 < value <= 1:
+            raise ValueError(f"a reminder threshold is a fraction of the target in (0, 1], got {value}")
+        return value
+
+    @field_validator("comment")
+    @classmethod
+    def _placeholders(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        except ValueError as exc:
+            raise ValueError(f"comment template is malformed: {exc}") from None
+        unknown = sorted(names - REMINDER_PLACEHOLDERS)
+        if unknown:
+            raise ValueError(f"unknown placeholder {{{unknown[0]}}} (known: {', '.join(sorted(REMINDER_PLACEHOLDERS))})")
+        return value
+
+
+class LabelsConfig(Strict):
+    entitled: tuple[Label, ...] = ("priority-support",)
+    not_entitled: Label = "ps-not-entitled"
+    reason_prefix: Label = "ps-reason-"
+
+
+class WriteFieldsConfig(Strict):
+    """The fields the triage writes; null means 'do not write this one'."""
+
+    level: FieldId | None = None
+    due: FieldId | None = None
+    entitlement: FieldId | None = None
+
+
+class OutOfScopeRule(Strict):
+    category: str
+    request_types: tuple[str, ...] = ()  # request type names or ids
+    field: FieldId | None = None
+    values: tuple[str, ...] = ()
+
+
+class OutOfScopeConfig(Strict):
+    categories: dict[str, str]  # category -> plain words for the agent
+    rules: tuple[OutOfScopeRule, ...] = ()
+
+
+class ReleasesConfig(Strict):
+    pre_release_patterns: tuple[RegexText, ...] = ()  # searched in the version text
+    end_of_life: dict[str, dict[str, date]] = {}  # product -> "major.minor" -> end-of-life date
+
+
+class BundleRule(Strict):
+    min_users: int | None = None
+    min_remote_agents: int | None = None
+
+
+class ProductsConfig(Strict):
+    covered: tuple[str, ...]
+    bundled: dict[str, BundleRule] = {}
+    bundled_deployments: tuple[Annotated[str, one_of("deployment", DEPLOYMENTS)], ...] = ("data-center",)
+
+
+class FollowTheSunConfig(Strict):
+    order: tuple[str, ...] = ()  # regions in the order the day moves through them
+    handoff_before: Duration = timedelta(minutes=30)
+
+
+class AssetsAttributes(Strict):
+    """Names of the Assets object attributes that hold each part of an entitlement record."""
+
+    sen: str = "SEN"
+    customer: str = "Customer"
+    region: str = "Region"
+    deployment: str = "Deployment"
+    products: str = "Products"
+    users: str = "Users"
+    remote_agents: str = "Remote agents"
+    maintenance_end: str = "Maintenance end"
+    priority_purchased: str = "Priority Support purchased"
+    admins: str = "Admins"
+    time_zone: str = "Time zone"
+
+
+class EntitlementSourceConfig(Strict):
+    source: Annotated[str, one_of("entitlement source", ENTITLEMENT_SOURCES)]
+    path: str | None = None  # file source; relative to the mapping config's folder
+    aql: str | None = None  # assets source; {sen} is replaced by the normalised SEN
+    attributes: AssetsAttributes = AssetsAttributes()
+    cache_ttl: Duration = timedelta(minutes=5)
+
+
+class MappingConfig(Strict):
+    fields: FieldsConfig
+    severity: SeverityConfig
+    levels: dict[LevelName, LevelConfig]
+    environments: EnvironmentsConfig
+    regions: dict[str, RegionConfig]
+    reminders: tuple[ReminderConfig, ...] = ()
+    labels: LabelsConfig = LabelsConfig()
+    write_fields: WriteFieldsConfig = WriteFieldsConfig()
+    out_of_scope: OutOfScopeConfig
+    releases: ReleasesConfig = ReleasesConfig()
+    products: ProductsConfig
+    follow_the_sun: FollowTheSunConfig = FollowTheSunConfig()
+    entitlement: EntitlementSourceConfig
+
+    _source: Path | None = PrivateAttr(default=None)
+    _version: str | None = PrivateAttr(default=None)
+    _sla_policy: Any = PrivateAttr(default=None)
+
+    @property
+    def version(self) -> str:
+        """A short hash of the content: the same settings give the same version, whatever the layout."""
+        if self._version is None:
+            canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+            self._version = hashlib.sha256(canonical.encode()).hexdigest()[:12]
+        return self._version
+
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> "MappingConfig":
+        copy = super().model_copy(update=update, deep=deep)
+        if update:  # the cached version and SLA policy describe the old content
+            copy._version = copy._sla_policy = None
+        return copy
+
+    @property
+    def source(self) -> Path | None:
+        """The file this config was read from, if any."""
+        return self._source
+
+    def resolve(self, relative: str) -> Path:
+        """A path from the config, taken relative to the config file's folder."""
+        path = Path(relative)
+        if path.is_absolute() or self._source is None:
+            return path
+        return self._source.parent / path
+
+    def level_rank(self, level: str) -> int:
+        return int(level[1:])
+
+    def sla_policy(self):
+        """The SlaPolicy these settings describe (built once; the model is frozen)."""
+        if self._sla_policy is None:
+            from worker.config.sla import build_sla_policy
+
+            self._sla_policy = build_sla_policy(self)
+        return self._sla_policy

@@ -1,0 +1,232 @@
+"""The triage decision: facts + entitlement record + config + now -> what to write. Pure.
+
+The Decision holds everything the task writes (priority, labels, fields, one comment) and the
+reminder instants it schedules, plus the config version, so any triage can be explained later.
+`to_json()` leaves out everything that depends on the decision instant (`decided_at`,
+`pending_reminders`): the same request, record and config give the same bytes however late the
+triage runs, which is what the task compares with the issue property to skip writes.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from worker.config.models import MappingConfig
+from worker.policy.entitlement import Entitlement, Reason, ReasonCode, check_entitlement, customer_zone, normalise_sen
+from worker.policy.facts import RequestFacts
+from worker.policy.severity import Severity, apply_environment_cap, assess_severity
+
+UTC = timezone.utc
+
+
+@dataclass(frozen=True)
+class Decision:
+    issue_key: str
+    entitled: bool
+    reasons: tuple[Reason, ...]
+    severity: Severity  # what the request asked for, and from where
+    requested_level: str
+    level: str | None  # the Priority Support level applied (None when not entitled)
+    cap_reason: str | None
+    sen: str | None
+    customer: str | None
+    region: str | None
+    time_zone: str  # the customer's zone, for the comment and reminders
+    jira_priority: str | None  # None: leave the priority alone
+    labels_add: tuple[str, ...]
+    labels_remove: tuple[str, ...]
+    fields: Mapping[str, Any]  # field id -> value (None clears it)
+    created: datetime
+    due: datetime | None
+    reminders: tuple[tuple[float, datetime], ...]  # every (threshold, instant); 1.0 = the breach
+    pending_reminders: tuple[tuple[float, datetime], ...]  # what to schedule as at decided_at
+    comment: str
+    config_version: str
+    decided_at: datetime
+
+    @property
+    def reason_codes(self) -> tuple[ReasonCode, ...]:
+        return tuple(reason.code for reason in self.reasons)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "issue_key": self.issue_key,
+            "entitled": self.entitled,
+            "reasons": [{"code": r.code.value, "detail": r.detail} for r in self.reasons],
+            "severity": {"level": self.severity.level, "source": self.severity.source, "detail": self.severity.detail},
+            "requested_level": self.requested_level,
+            "level": self.level,
+            "cap_reason": self.cap_reason,
+            "sen": self.sen,
+            "customer": self.customer,
+            "region": self.region,
+            "time_zone": self.time_zone,
+            "jira_priority": self.jira_priority,
+            "labels_add": list(self.labels_add),
+            "labels_remove": list(self.labels_remove),
+            "fields": dict(self.fields),
+            "created": iso_utc(self.created),
+            "due": iso_utc(self.due) if self.due else None,
+            "reminders": [{"at": at, "instant": iso_utc(instant)} for at, instant in self.reminders],
+            "comment": self.comment,
+            "config_version": self.config_version,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def iso_utc(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def jira_datetime(instant: datetime) -> str:
+    """Jira's REST datetime format, in UTC: 2026-11-26T10:00:00.000+0000."""
+    utc = instant.astimezone(UTC)
+    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}+0000"
+
+
+def decide(facts: RequestFacts, entitlement: Entitlement | None, config: MappingConfig, now: datetime) -> Decision:
+    """Decide a request. `entitlement` is the source's record for the request's SEN, or None."""
+    if facts.created is None:
+        raise ValueError(f"{facts.issue_key}: cannot decide without the creation time")
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    reasons = tuple(check_entitlement(facts, entitlement, config))
+    severity = assess_severity(facts, config)
+    applied = apply_environment_cap(severity.level, facts, config)
+    entitled = not reasons
+    zone = customer_zone(entitlement, config)
+    due, reminders, pending = None, (), ()
+    if entitled:
+        if entitlement.region not in config.regions:
+            raise ValueError(f"{entitlement.sen}: region {entitlement.region!r} is not in the mapping config")
+        own_zone = entitlement.time_zone if entitlement.time_zone != config.regions[entitlement.region].zone else None
+        times = config.sla_policy().due(applied.level, entitlement.region, facts.created, zone=own_zone)
+        due = times.due
+        reminders = tuple(sorted((r.at, due if r.at >= 1 else times.reminders[r.at]) for r in config.reminders))
+        pending = _pending(reminders, now)
+    labels_add, labels_remove = _labels(entitled, applied.level, reasons, config)
+    decision = Decision(
+        issue_key=facts.issue_key,
+        entitled=entitled,
+        reasons=reasons,
+        severity=severity,
+        requested_level=applied.requested,
+        level=applied.level if entitled else None,
+        cap_reason=applied.cap_reason if entitled else None,
+        sen=normalise_sen(facts.sen),
+        customer=entitlement.customer if entitlement else None,
+        region=entitlement.region if entitlement else None,
+        time_zone=zone,
+        jira_priority=config.levels[applied.level].jira_priority if entitled else None,
+        labels_add=labels_add,
+        labels_remove=labels_remove,
+        fields=_fields(entitled, applied.level, due, reasons, config),
+        created=facts.created.astimezone(UTC),
+        due=due,
+        reminders=reminders,
+        pending_reminders=pending,
+        comment="",
+        config_version=config.version,
+        decided_at=now.astimezone(UTC),
+    )
+    return _with_comment(decision, config)
+
+
+def _pending(reminders: tuple[tuple[float, datetime], ...], now: datetime) -> tuple[tuple[float, datetime], ...]:
+    """The reminders still to fire; of those already passed only the highest is kept, so a late
+    triage or a severity change fires one catch-up reminder rather than several (POLICY.md 5)."""
+    passed = [pair for pair in reminders if pair[1] <= now]
+    return tuple(passed[-1:] + [pair for pair in reminders if pair[1] > now])
+
+
+def _labels(entitled: bool, level: str, reasons: tuple[Reason, ...],
+            config: MappingConfig) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    labels = config.labels
+    level_labels = [lvl.label for lvl in config.levels.values()]
+    reason_labels = [labels.reason_prefix + code.value.lower() for code in ReasonCode]
+    if entitled:
+        add = [*labels.entitled, config.levels[level].label]
+    else:
+        add = [labels.not_entitled, *(labels.reason_prefix + r.code.value.lower() for r in reasons)]
+    managed = [*labels.entitled, *level_labels, labels.not_entitled, *reason_labels]
+    remove = [label for label in dict.fromkeys(managed) if label not in add]
+    return tuple(dict.fromkeys(add)), tuple(remove)
+
+
+def _fields(entitled: bool, level: str, due: datetime | None, reasons: tuple[Reason, ...],
+            config: MappingConfig) -> dict[str, Any]:
+    write = config.write_fields
+    values: dict[str, Any] = {}
+    if write.level:
+        values[write.level] = level if entitled else None
+    if write.due:
+        values[write.due] = jira_datetime(due) if entitled and due else None
+    if write.entitlement:
+        values[write.entitlement] = "entitled" if entitled else \
+            "not entitled: " + ", ".join(r.code.value for r in reasons)
+    return values
+
+
+# --- the comment ----------------------------------------------------------------------------
+
+
+def format_duration(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    return (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes or not hours else "")
+
+
+def local_and_utc(instant: datetime, zone: str) -> str:
+    local = instant.astimezone(ZoneInfo(zone))
+    utc = f"{instant.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    if zone == "UTC":
+        return utc
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({zone}), {utc}"
+
+
+def _calendar_words(level: str, region: str, zone: str, config: MappingConfig) -> str:
+    calendar = config.levels[level].calendar
+    if calendar == "24x7":
+        return "around the clock (24x7)"
+    if calendar == "24x5-global":
+        return "on the global business week (24x5: closed Friday 17:00 Los Angeles to Monday 10:00 Sydney)"
+    return f"on {region} working hours in {zone}, minus {region} public holidays"
+
+
+def _with_comment(d: Decision, config: MappingConfig) -> Decision:
+    lines = []
+    severity = f"{d.requested_level}, {config.levels[d.requested_level].meaning} ({d.severity.detail})"
+    if d.entitled:
+        level = config.levels[d.level]
+        region = config.regions[d.region]
+        lines += [
+            "Priority Support triage: ENTITLED.",
+            f"Customer: {d.customer} ({d.sen}), region {d.region}.",
+            f"Requested level: {severity}.",
+        ]
+        if d.cap_reason:
+            lines.append(f"Capped: {d.cap_reason}.")
+        lines += [
+            f"Level: {d.level}, {level.meaning}; Jira priority {d.jira_priority}.",
+            f"Initial response due: {local_and_utc(d.due, d.time_zone)}.",
+            f"Target {format_duration(level.target)} counted {_calendar_words(d.level, d.region, d.time_zone, config)}"
+            f", from the request's creation at {local_and_utc(d.created, 'UTC')}.",
+        ]
+        if level.phone_in_comment:
+            lines.append(f"{d.level} phone support: the {d.region} Priority Support line is {region.phone}.")
+    else:
+        lines += [
+            "Priority Support triage: NOT ENTITLED. This request stays with the standard support "
+            "process; no Priority Support SLA is set.",
+            "Why:",
+            *(f"- {r.code.value}: {r.detail}." for r in d.reasons),
+            f"Requested level: {severity}.",
+        ]
+    lines.append(f"(mapping config version {d.config_version})")
+    return replace(d, comment="\n".join(lines))

@@ -1,0 +1,259 @@
+"""Who gets Priority Support (POLICY.md section 4). Pure: the record is looked up by the caller.
+
+Every failing rule is reported, each with a reason code and a sentence an agent can read, not
+just the first: an agent fixing a request wants the whole list at once.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
+
+from worker.config.models import MappingConfig
+from worker.config.values import ZoneName
+from worker.policy.facts import RequestFacts
+
+
+class ReasonCode(StrEnum):
+    SEN_MISSING = "SEN_MISSING"
+    SEN_UNKNOWN = "SEN_UNKNOWN"
+    NOT_PRIORITY = "NOT_PRIORITY"
+    MAINTENANCE_EXPIRED = "MAINTENANCE_EXPIRED"
+    PRODUCT_NOT_COVERED = "PRODUCT_NOT_COVERED"
+    REPORTER_NOT_ADMIN = "REPORTER_NOT_ADMIN"
+    UNSUPPORTED_RELEASE = "UNSUPPORTED_RELEASE"
+    OUT_OF_SCOPE = "OUT_OF_SCOPE"
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: ReasonCode
+    detail: str
+
+
+_SEN = re.compile(r"(?:SEN[\s-]*L?-?)?(\d{4,12})", re.IGNORECASE)
+
+
+def normalise_sen(raw: str | None) -> str | None:
+    """'SEN-12345678', 'SEN-L12345678', 'sen 12345678' or '12345678' -> 'SEN-12345678'; None if not a SEN."""
+    if raw is None:
+        return None
+    match = _SEN.fullmatch(raw.strip())
+    return f"SEN-{match[1]}" if match else None
+
+
+def _sen(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # bare digits, unquoted in YAML or a number cell
+    normal = normalise_sen(value) if isinstance(value, str) else None
+    if normal is None:
+        raise ValueError(f"{value!r} is not a SEN such as SEN-12345678")
+    return normal
+
+
+def _deployment(value: Any) -> str:
+    key = re.sub(r"[\s_-]", "", str(value)).casefold()
+    found = {"datacenter": "data-center", "dc": "data-center", "server": "server", "cloud": "cloud"}.get(key)
+    if found is None:
+        raise ValueError(f"unknown deployment {value!r} (expected data-center, server or cloud)")
+    return found
+
+
+def _names(value: Any) -> Any:
+    """Lists may come as one text separated by ';' or ',' (CSV cells, Assets text attributes)."""
+    if isinstance(value, str):
+        return tuple(part.strip() for part in re.split(r"[;,]", value) if part.strip())
+    return value
+
+
+class Entitlement(BaseModel):
+    """One SEN's entitlement record."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sen: Annotated[str, BeforeValidator(_sen)]
+    customer: str
+    region: str
+    deployment: Annotated[str, BeforeValidator(_deployment)]
+    products: Annotated[tuple[str, ...], BeforeValidator(_names)]
+    users: int | None = None
+    remote_agents: int | None = None
+    maintenance_end: date
+    priority_purchased: bool = False
+    admins: Annotated[tuple[str, ...], BeforeValidator(_names)] = ()  # emails, account ids, user names
+    time_zone: ZoneName | None = None  # overrides the region's zone for this customer
+
+    @field_validator("region")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.strip().upper()
+
+    def has_product(self, product: str) -> bool:
+        return product.casefold() in {p.casefold() for p in self.products}
+
+
+def customer_zone(record: Entitlement | None, config: MappingConfig) -> str:
+    """The customer's time zone: the record's own, else its region's, else UTC."""
+    if record is None:
+        return "UTC"
+    if record.time_zone:
+        return record.time_zone
+    region = config.regions.get(record.region)
+    return region.zone if region else "UTC"
+
+
+def check_entitlement(facts: RequestFacts, record: Entitlement | None, config: MappingConfig) -> list[Reason]:
+    """Every failing rule, in POLICY.md's order; an empty list means entitled.
+
+    `record` is the entitlement source's answer for the request's normalised SEN (None when the
+    source does not know it). `facts.created` is required: maintenance and End of Life are judged
+    at the request's creation, not at the time of the triage.
+    """
+    if facts.created is None:
+        raise ValueError(f"{facts.issue_key}: cannot check entitlement without the creation time")
+    reasons: list[Reason] = []
+    sen = normalise_sen(facts.sen)
+    if not facts.sen:
+        reasons.append(Reason(ReasonCode.SEN_MISSING, "the request does not give a SEN (Support Entitlement Number)"))
+    elif sen is None:
+        reasons.append(Reason(ReasonCode.SEN_UNKNOWN, f"{facts.sen!r} is not a SEN; a SEN looks like SEN-12345678"))
+    elif record is None:
+        reasons.append(Reason(ReasonCode.SEN_UNKNOWN, f"{sen} is not in the entitlement records"))
+    elif record.sen != sen:
+        raise ValueError(f"{facts.issue_key}: record for {record.sen} given for {sen}")
+    product = _product(facts, record)
+    if record is not None:
+        reasons += _priority(record, product, config)
+        reasons += _maintenance(facts, record, config)
+    reasons += _product_covered(facts, record, product, config)
+    if record is not None:
+        reasons += _reporter_admin(facts, record)
+    reasons += _release(facts, product, config)
+    reasons += _scope(facts, config)
+    return reasons
+
+
+def _product(facts: RequestFacts, record: Entitlement | None) -> str | None:
+    """The product the request is about; when it names none, a single-product SEN's product."""
+    if facts.product:
+        return facts.product
+    if record is not None and len(record.products) == 1:
+        return record.products[0]
+    return None
+
+
+def _canonical(product: str, names: Any) -> str | None:
+    return next((name for name in names if name.casefold() == product.casefold()), None)
+
+
+def _priority(record: Entitlement, product: str | None, config: MappingConfig) -> list[Reason]:
+    if record.priority_purchased:
+        return []
+    rules = config.products
+    if record.deployment not in rules.bundled_deployments:
+        why = (f"Priority Support was not purchased for {record.sen}, and it is bundled only with "
+               f"{' or '.join(rules.bundled_deployments)} licences (this one is {record.deployment})")
+        return [Reason(ReasonCode.NOT_PRIORITY, why)]
+    candidates = [product] if product and record.has_product(product) else list(record.products)
+    shortfalls = []
+    for name in candidates:
+        bundled = _canonical(name, rules.bundled)
+        rule = rules.bundled.get(bundled) if bundled else None
+        if rule is None:
+            shortfalls.append(f"it is not bundled with {name}")
+        elif rule.min_users is not None and (record.users or 0) < rule.min_users:
+            shortfalls.append(f"{name} bundles it only from {rule.min_users} users (this licence: {record.users or 0})")
+        elif rule.min_remote_agents is not None and (record.remote_agents or 0) < rule.min_remote_agents:
+            shortfalls.append(f"{name} bundles it only from {rule.min_remote_agents} remote agents "
+                              f"(this licence: {record.remote_agents or 0})")
+        else:
+            return []
+    why = f"Priority Support was not purchased for {record.sen}, and " + ("; ".join(shortfalls) or "it has no products")
+    return [Reason(ReasonCode.NOT_PRIORITY, why)]
+
+
+def _maintenance(facts: RequestFacts, record: Entitlement, config: MappingConfig) -> list[Reason]:
+    created_local = facts.created.astimezone(ZoneInfo(customer_zone(record, config))).date()
+    if record.maintenance_end < created_local:
+        return [Reason(ReasonCode.MAINTENANCE_EXPIRED,
+                       f"maintenance for {record.sen} ended on {record.maintenance_end.isoformat()}, "
+                       f"before the request was created ({created_local.isoformat()})")]
+    return []
+
+
+def _product_covered(facts: RequestFacts, record: Entitlement | None, product: str | None,
+                     config: MappingConfig) -> list[Reason]:
+    if product is None:
+        if record is None:
+            return []  # nothing to judge yet; SEN_MISSING / SEN_UNKNOWN already explain the request
+        return [Reason(ReasonCode.PRODUCT_NOT_COVERED,
+                       f"the request does not say which product it is about, and {record.sen} covers "
+                       f"{', '.join(record.products) or 'no products'}")]
+    problems = []
+    if _canonical(product, config.products.covered) is None:
+        problems.append(f"{product} is not a product Priority Support covers")
+    if record is not None and not record.has_product(product):
+        problems.append(f"{product} is not on {record.sen} ({', '.join(record.products) or 'no products'})")
+    return [Reason(ReasonCode.PRODUCT_NOT_COVERED, "; ".join(problems))] if problems else []
+
+
+def _reporter_admin(facts: RequestFacts, record: Entitlement) -> list[Reason]:
+    admins = {admin.casefold() for admin in record.admins}
+    if facts.reporter is not None and facts.reporter.identities() & admins:
+        return []
+    who = str(facts.reporter) if facts.reporter else "the reporter (unknown)"
+    return [Reason(ReasonCode.REPORTER_NOT_ADMIN, f"{who} is not an admin contact of {record.sen}")]
+
+
+_VERSION = re.compile(r"\s*v?(\d+)\.(\d+)")
+
+
+def _release(facts: RequestFacts, product: str | None, config: MappingConfig) -> list[Reason]:
+    version = facts.version
+    if not version:
+        return []
+    releases = config.releases
+    for pattern in releases.pre_release_patterns:
+        if re.search(pattern, version):
+            return [Reason(ReasonCode.UNSUPPORTED_RELEASE,
+                           f"version {version} is a Beta, Release Candidate or Development release")]
+    match = _VERSION.match(version)
+    table_name = _canonical(product, releases.end_of_life) if product else None
+    if not match or table_name is None:
+        return []
+    feature = (int(match[1]), int(match[2]))
+    table = {tuple(int(p) for p in key.split(".")): (key, eol) for key, eol in releases.end_of_life[table_name].items()}
+    created = facts.created.date()
+    if feature in table:
+        key, eol = table[feature]
+        if eol < created:
+            return [Reason(ReasonCode.UNSUPPORTED_RELEASE,
+                           f"{table_name} {key} reached End of Life on {eol.isoformat()} (version {version})")]
+        return []
+    if table and feature < min(table):
+        oldest = table[min(table)][0]
+        return [Reason(ReasonCode.UNSUPPORTED_RELEASE,
+                       f"{table_name} {version} is older than {oldest}, the oldest release still tracked, so End of Life")]
+    return []
+
+
+def _scope(facts: RequestFacts, config: MappingConfig) -> list[Reason]:
+    request_type = {t.casefold() for t in (facts.request_type_name, facts.request_type_id) if t}
+    found: dict[str, str] = {}
+    for rule in config.out_of_scope.rules:
+        wanted = {t.casefold() for t in rule.request_types}
+        if request_type & wanted:
+            found.setdefault(rule.category, f"the request type {facts.request_type_name or facts.request_type_id!r}")
+        value = facts.extra_fields.get(rule.field) if rule.field else None
+        if value and value.casefold() in {v.casefold() for v in rule.values}:
+            found.setdefault(rule.category, f"{rule.field} is {value!r}")
+    if not found:
+        return []
+    words = config.out_of_scope.categories
+    detail = "; ".join(f"{why} means {words[category]}" for category, why in found.items())
+    return [Reason(ReasonCode.OUT_OF_SCOPE, f"{detail}, which Priority Support does not include")]

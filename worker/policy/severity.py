@@ -1,0 +1,86 @@
+"""Which level (L1-L4) a request asks for, and the production-only cap. Pure.
+
+Sources are tried in the config's order (by default: the Severity select, JSM impact x urgency,
+the Jira priority); the first that yields a level wins, else the config's default. Option names
+match case-insensitively, ignoring surrounding spaces, because portals and admins disagree on
+capitalisation far more often than on meaning.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from worker.config.models import MappingConfig
+from worker.policy.facts import RequestFacts
+
+
+@dataclass(frozen=True)
+class Severity:
+    level: str
+    source: str  # "field" | "impact_urgency" | "priority" | "default"
+    detail: str  # what it was read from, in words
+
+
+@dataclass(frozen=True)
+class AppliedLevel:
+    level: str
+    requested: str
+    cap_reason: str | None = None  # set when the requested level was capped
+
+    @property
+    def capped(self) -> bool:
+        return self.level != self.requested
+
+
+def _lookup(table: Mapping[str, str], key: str | None) -> str | None:
+    if key is None:
+        return None
+    wanted = key.strip().casefold()
+    return next((value for name, value in table.items() if name.strip().casefold() == wanted), None)
+
+
+def _from_field(facts: RequestFacts, config: MappingConfig) -> Severity | None:
+    level = _lookup(config.severity.field_options, facts.severity_option)
+    return level and Severity(level, "field", f"the Severity field says {facts.severity_option!r}")
+
+
+def _from_impact_urgency(facts: RequestFacts, config: MappingConfig) -> Severity | None:
+    row = next((r for name, r in config.severity.impact_urgency.items()
+                if facts.impact and name.strip().casefold() == facts.impact.strip().casefold()), None)
+    level = _lookup(row, facts.urgency) if row else None
+    return level and Severity(level, "impact_urgency",
+                              f"impact {facts.impact!r} with urgency {facts.urgency!r}")
+
+
+def _from_priority(facts: RequestFacts, config: MappingConfig) -> Severity | None:
+    level = _lookup(config.severity.priority_names, facts.priority)
+    return level and Severity(level, "priority", f"the Jira priority is {facts.priority!r}")
+
+
+_SOURCES = {"field": _from_field, "impact_urgency": _from_impact_urgency, "priority": _from_priority}
+
+
+def assess_severity(facts: RequestFacts, config: MappingConfig) -> Severity:
+    for source in config.severity.sources:
+        found = _SOURCES[source](facts, config)
+        if found:
+            return found
+    return Severity(config.severity.default, "default", "nothing on the request gave a level, so the default applies")
+
+
+def is_production(facts: RequestFacts, config: MappingConfig) -> bool:
+    """False only when the request says its environment is something other than production."""
+    if facts.environment is None:
+        return True
+    production = {value.strip().casefold() for value in config.environments.production_values}
+    return facts.environment.strip().casefold() in production
+
+
+def apply_environment_cap(level: str, facts: RequestFacts, config: MappingConfig) -> AppliedLevel:
+    """L1/L2 are for production impact: outside production they are capped (POLICY.md section 1)."""
+    cap = config.environments.non_production_cap
+    if (config.levels[level].production_only and not is_production(facts, config)
+            and config.level_rank(level) < config.level_rank(cap)):
+        return AppliedLevel(cap, level, f"{level} is for production impact and the environment is "
+                                        f"{facts.environment!r}, so it is handled as {cap}")
+    return AppliedLevel(level, level)
