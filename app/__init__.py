@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import logging
+import functools
 from dataclasses import dataclass
+from pathlib import Path
 
 import redis
 from celery import Celery
 from flask import Flask, jsonify
 
+from worker.audit import AuditTrail
+from worker.config.live import LiveConfig
+from worker.config.loader import default_config_path
 from worker.deliveries import DeliveryStore
 from worker.settings import Settings
 
@@ -26,6 +31,13 @@ class Services:
     redis: redis.Redis
     deliveries: DeliveryStore
     celery: Celery
+    audit: AuditTrail
+
+    @functools.cached_property
+    def live_config(self) -> LiveConfig:
+        # Loaded on first use: the webhook intake does not need the mapping config.
+        path = self.settings.mapping_config or default_config_path()
+        return LiveConfig(Path(path), self.redis)
 
 
 def create_app(settings: Settings | None = None, celery_app: Celery | None = None) -> Flask:
@@ -50,11 +62,13 @@ def create_app(settings: Settings | None = None, celery_app: Celery | None = Non
         redis=client,
         deliveries=DeliveryStore(client, settings.dedupe_ttl_seconds, settings.delivery_ttl_seconds),
         celery=celery_app,
+        audit=AuditTrail(client),
     )
 
-    from app import ops, webhooks
+    from app import admin, ops, webhooks
 
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(ops.bp)
 
     @app.errorhandler(413)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 TRIAGE_TASK = "worker.tasks.triage_request"
-CHANGE_TASK = "worker.tasks.request_changed"
+CHANGE_TASK = "worker.reminders.tasks.request_changed"
 
 ROUTES: dict[str, str] = {
     "jira:issue_created": TRIAGE_TASK,

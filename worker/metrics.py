@@ -18,6 +18,9 @@ TASKS = Counter("psw_tasks_total", "Tasks finished by name and outcome", ["task"
 TRIAGE_WRITES = Counter(
     "psw_triage_writes_total", "Triage runs by whether they wrote to Jira", ["result"]
 )
+REJECTED_FIELDS = Counter(
+    "psw_jira_rejected_fields_total", "Fields Jira refused to set on a triage edit", ["field"]
+)
 CONFIG_ERRORS = Gauge(
     "psw_config_errors", "Errors in the mapping config on disk (0 when the running config is the file's)",
     multiprocess_mode="max",

@@ -2,11 +2,17 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import redis
 
+from worker.audit import AuditTrail
+from worker.config.live import LiveConfig
+from worker.config.loader import default_config_path
+from worker.config.models import MappingConfig
 from worker.deliveries import DeliveryStore
+from worker.entitlement.sources import EntitlementSource, source_from_config
 from worker.jira.gateway import JiraGateway
 from worker.settings import Settings
 
@@ -16,18 +22,38 @@ class WorkerServices:
     settings: Settings
     redis: redis.Redis
     deliveries: DeliveryStore
+    audit: AuditTrail
+    live_config: LiveConfig
+    _sources: dict[str, EntitlementSource] = field(default_factory=dict)
+
+    def config(self) -> MappingConfig:
+        return self.live_config.current()
+
+    def entitlements(self) -> EntitlementSource:
+        """The entitlement source the running config names (rebuilt when the config changes)."""
+        config = self.config()
+        if config.version not in self._sources:
+            self._sources.clear()
+            self._sources[config.version] = source_from_config(config, self.settings)
+        return self._sources[config.version]
 
     def gateway(self) -> JiraGateway:
         # A fresh gateway per task: its call log then counts exactly that task's calls.
         return JiraGateway.from_settings(self.settings)
 
 
-@functools.cache
-def services() -> WorkerServices:
-    settings = Settings.from_env()
+def build_services(settings: Settings) -> WorkerServices:
     client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
+    config_path = Path(settings.mapping_config) if settings.mapping_config else default_config_path()
     return WorkerServices(
         settings=settings,
         redis=client,
         deliveries=DeliveryStore(client, settings.dedupe_ttl_seconds, settings.delivery_ttl_seconds),
+        audit=AuditTrail(client),
+        live_config=LiveConfig(config_path, client),
     )
+
+
+@functools.cache
+def services() -> WorkerServices:
+    return build_services(Settings.from_env())

@@ -1,24 +1,36 @@
-"""Celery tasks: thin. They load what they need by id, call the core, and map Jira failures to
-retries (DESIGN.md decision 5): Retry-After is honoured as a countdown, never by sleeping."""
+"""Celery tasks: thin. They load what they need by id, call the core, record the audit, and map
+failures to retries (DESIGN.md decision 5): Retry-After is honoured as a countdown, never by
+sleeping, and a request is never marked not entitled because something was down."""
 from __future__ import annotations
 
 import logging
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 
-from worker.jira.errors import JiraError
+from worker import clock
+from worker.config.live import NoUsableConfig
+from worker.entitlement.sources import EntitlementSourceUnavailable
+from worker.jira.errors import JiraError, JiraUnavailable
 from worker.jira.retry import retry_countdown
 from worker.metrics import TASKS, TRIAGE_WRITES
 from worker.runtime import services
-from worker.triage import triage_issue
+from worker.triage import audit_entry, triage
 
 log = logging.getLogger(__name__)
 
 MAX_RETRIES = 20
+TRANSIENT = (JiraError, EntitlementSourceUnavailable, SoftTimeLimitExceeded, NoUsableConfig)
 
 
-def _retry_or_fail(task, exc: JiraError, name: str):
-    countdown = retry_countdown(exc, task.request.retries)
+def _retry(task, name: str, exc: Exception):
+    if isinstance(exc, JiraError):
+        countdown = retry_countdown(exc, task.request.retries)
+    else:  # the entitlement source, a time limit or a broken config: back off like a 5xx
+        countdown = retry_countdown(JiraUnavailable(str(exc)), task.request.retries)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:
+            countdown = max(countdown, min(float(retry_after), 600.0))
     if countdown is None or task.request.retries >= MAX_RETRIES:
         TASKS.labels(task=name, outcome="failed").inc()
         log.error("%s %s gave up: %s", name, task.request.id, exc)
@@ -28,29 +40,52 @@ def _retry_or_fail(task, exc: JiraError, name: str):
     raise task.retry(exc=exc, countdown=countdown, max_retries=MAX_RETRIES)
 
 
+def run_triage(task, name: str, issue: dict, delivery_id: str, read_first: bool = False) -> dict:
+    svc = services()
+    issue_key = issue["key"]
+    gateway = svc.gateway()
+    config = None
+    try:
+        config = svc.config()
+        result = triage(issue=issue, delivery_id=delivery_id, config=config, source=svc.entitlements(),
+                        gateway=gateway, redis_client=svc.redis, now=clock.now(),
+                        shadow=svc.settings.shadow_mode, read_first=read_first)
+    except TRANSIENT as exc:
+        svc.audit.record(issue_key, "triage", **audit_entry(
+            None, delivery_id=delivery_id, config_version=config.version if config else "-",
+            calls=gateway.call_log, error=exc))
+        _retry(task, name, exc)
+    svc.audit.record(issue_key, "triage", **audit_entry(
+        result, delivery_id=delivery_id, config_version=config.version, calls=gateway.call_log,
+        shadow=svc.settings.shadow_mode))
+    if result.status == "written" and result.decision.entitled:
+        from worker.reminders import schedule_for_decision
+
+        schedule_for_decision(svc, issue_key, result.property, clock.now())
+    TASKS.labels(task=name, outcome="ok").inc()
+    TRIAGE_WRITES.labels(result=result.status).inc()
+    log.info("%s %s: %s (decision %s, %d Jira calls)", name, issue_key, result.status,
+             result.decision_id, len(gateway.call_log))
+    return {"status": result.status, "issue": issue_key, "decision": result.decision_id,
+            "calls": len(gateway.call_log)}
+
+
 @shared_task(bind=True, name="worker.tasks.triage_request", acks_late=True)
 def triage_request(self, delivery_id: str) -> dict:
+    """Triage the request a `jira:issue_created` delivery announced."""
     body = services().deliveries.body(delivery_id)
-    if body is None:
-        TASKS.labels(task="triage_request", outcome="expired").inc()
-        log.error("triage: delivery %s has no stored body (expired?)", delivery_id)
-        return {"status": "expired"}
-    issue_key = (body.get("issue") or {}).get("key")
-    if not issue_key:
+    issue = (body or {}).get("issue") or {}
+    if not issue.get("key"):
+        # The reconciliation sweep finds requests whose triage never happened.
         TASKS.labels(task="triage_request", outcome="invalid").inc()
-        log.error("triage: delivery %s has no issue key", delivery_id)
+        log.error("triage: delivery %s has %s", delivery_id,
+                  "no stored body (expired?)" if body is None else "no issue key")
         return {"status": "invalid"}
-    try:
-        outcome = triage_issue(services().gateway(), issue_key, delivery_id)
-    except JiraError as exc:
-        _retry_or_fail(self, exc, "triage_request")
-    TASKS.labels(task="triage_request", outcome="ok").inc()
-    TRIAGE_WRITES.labels(result="wrote" if outcome.wrote else "unchanged").inc()
-    return {"status": "ok", "issue": issue_key, "wrote": outcome.wrote}
+    return run_triage(self, "triage_request", issue, delivery_id)
 
 
-@shared_task(bind=True, name="worker.tasks.request_changed", acks_late=True)
-def request_changed(self, delivery_id: str) -> dict:
-    """Updates and comments feed the reminder logic; until it exists they are only counted."""
-    TASKS.labels(task="request_changed", outcome="ok").inc()
-    return {"status": "noted", "delivery": delivery_id}
+@shared_task(bind=True, name="worker.tasks.triage_by_key", acks_late=True)
+def triage_by_key(self, issue_key: str, reason: str) -> dict:
+    """Triage a request found without a webhook (reconciliation) or asked for by an admin."""
+    return run_triage(self, "triage_by_key", {"key": issue_key, "fields": {}}, f"{reason}:{issue_key}",
+                      read_first=True)

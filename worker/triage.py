@@ -1,47 +1,234 @@
-"""Triage of a created request: read the facts, decide, write only what differs.
+"""Triage of a created request: facts, entitlement, decision, and the writes that put it on the issue.
 
-Interim decision (until the mapping config lands): the Jira priority gives the level, the level
-gives the labels. The orchestration (read once, compare with the recorded decision, one edit and
-one property write) is the lasting part.
+Calls to Jira: one edit (priority, labels, Priority Support fields), one internal comment, one
+write of the `priority-support` property. The issue is read first only when the webhook body
+lacks facts, or when the delivery is late or replayed and Redis holds no record of this issue
+(the property then says whether the decision is already there).
+
+Each write is recorded in Redis as done (per issue and decision) before the next starts, so a
+retried task resumes where the last attempt stopped: the comment is never posted twice. When the
+comment was sent but its answer was lost, the retry looks for the decision id in the comments
+before posting again.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
+from worker.config.models import MappingConfig
+from worker.entitlement.sources import EntitlementSource
+from worker.jira.errors import JiraError, JiraRejected
 from worker.jira.gateway import JiraGateway
+from worker.metrics import REJECTED_FIELDS
+from worker.policy.decision import Decision, decide
+from worker.policy.entitlement import normalise_sen
+from worker.policy.facts import RequestFacts, extract_facts
 
 log = logging.getLogger(__name__)
 
 PROPERTY = "priority-support"
-LEVEL_BY_PRIORITY = {"Highest": "L1", "High": "L2", "Medium": "L3", "Low": "L4", "Lowest": "L4"}
-DEFAULT_LEVEL = "L4"
+LATE_AFTER = timedelta(minutes=10)
+PROGRESS_TTL = timedelta(days=30)
+STEPS = ("edited", "commented", "property")
 
 
-@dataclass(frozen=True)
-class TriageOutcome:
+def decision_id(decision: Decision) -> str:
+    """Identifies the decision's content: the same request, record and config give the same id."""
+    return hashlib.sha256(decision.to_json().encode()).hexdigest()[:16]
+
+
+@dataclass
+class Writes:
+    """What the decision changes on the issue, given what the issue holds now."""
+
+    fields: dict[str, Any]
+    update: dict[str, list]
+    comment: str
+    property: dict[str, Any]
+
+    def as_audit(self) -> dict[str, Any]:
+        return {"edit": {"fields": self.fields, "update": self.update},
+                "comment": self.comment, "property": self.property}
+
+
+@dataclass
+class TriageResult:
     issue_key: str
-    wrote: bool
-    decision: dict
+    status: str  # "written", "unchanged", "shadow"
+    decision: Decision
+    decision_id: str
+    calls: list[tuple[str, str]] = field(default_factory=list)
+    rejected_fields: dict[str, str] = field(default_factory=dict)
+    property: dict[str, Any] | None = None
+    writes: Writes | None = None
 
 
-def decide_from_priority(priority_name: str | None) -> dict:
-    level = LEVEL_BY_PRIORITY.get(priority_name or "", DEFAULT_LEVEL)
-    return {"level": level, "labels": ["priority-support", f"ps-{level.lower()}"],
-            "source": f"jira priority {priority_name or '(none)'}"}
+class Progress:
+    """Which writes of which decision are done on an issue (Redis hash, rebuilt from Jira if lost)."""
+
+    def __init__(self, client, issue_key: str):
+        self.redis = client
+        self.key = f"psw:triage:{issue_key}"
+        self.state = {k.decode(): v.decode() for k, v in client.hgetall(self.key).items()}
+
+    def known(self) -> bool:
+        return bool(self.state)
+
+    def done(self, did: str, step: str) -> bool:
+        return self.state.get(step) == did
+
+    def complete(self, did: str) -> bool:
+        return all(self.done(did, step) for step in STEPS)
+
+    def mark(self, did: str, *steps: str) -> None:
+        for step in steps:
+            self.state[step] = did
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hset(self.key, mapping={step: did for step in steps})
+        pipe.expire(self.key, int(PROGRESS_TTL.total_seconds()))
+        pipe.execute()
 
 
-def triage_issue(gateway: JiraGateway, issue_key: str, delivery_id: str) -> TriageOutcome:
-    issue = gateway.get_issue(issue_key, fields=["priority", "labels"], properties=[PROPERTY])
-    fields = issue.get("fields") or {}
-    decision = decide_from_priority((fields.get("priority") or {}).get("name"))
-    recorded = (issue.get("properties") or {}).get(PROPERTY) or {}
-    if recorded.get("decision") == decision:
-        log.info("triage %s: decision already on the issue, nothing to write", issue_key)
-        return TriageOutcome(issue_key, wrote=False, decision=decision)
-    missing = [label for label in decision["labels"] if label not in (fields.get("labels") or [])]
-    if missing:
-        gateway.edit_issue(issue_key, update={"labels": [{"add": label} for label in missing]})
-    gateway.set_property(issue_key, PROPERTY, {"decision": decision, "delivery": delivery_id})
-    log.info("triage %s: wrote level %s", issue_key, decision["level"])
-    return TriageOutcome(issue_key, wrote=True, decision=decision)
+def fields_to_read(config: MappingConfig) -> list[str]:
+    ids = config.fields
+    wanted = ["summary", "created", "reporter", "priority", "labels", "status",
+              *(f for f in (ids.sen, ids.severity, ids.product, ids.version, ids.environment,
+                            ids.request_type, ids.impact, ids.urgency) if f),
+              *(f for f in (config.write_fields.level, config.write_fields.due,
+                            config.write_fields.entitlement) if f),
+              *(rule.field for rule in config.out_of_scope.rules if rule.field)]
+    return list(dict.fromkeys(wanted))
+
+
+def plan_writes(decision: Decision, did: str, issue_fields: dict[str, Any], delivery_id: str,
+                now: datetime) -> Writes:
+    labels_now = set(issue_fields.get("labels") or [])
+    add = [label for label in decision.labels_add if label not in labels_now]
+    remove = [label for label in decision.labels_remove if label in labels_now]
+    update = {"labels": [{"add": label} for label in add] + [{"remove": label} for label in remove]}
+    fields: dict[str, Any] = {}
+    for field_id, value in decision.fields.items():
+        current = issue_fields.get(field_id)
+        if value is None and not current:
+            continue  # nothing to clear
+        if value != current:
+            fields[field_id] = value
+    current_priority = (issue_fields.get("priority") or {}).get("name")
+    if decision.jira_priority and decision.jira_priority != current_priority:
+        fields["priority"] = {"name": decision.jira_priority}
+    comment = f"{decision.comment}\n(decision {did})"
+    prop = {**decision.to_dict(), "decision_id": did, "delivery": delivery_id,
+            "triaged_at": now.isoformat()}
+    prop.pop("pending_reminders", None)
+    return Writes(fields=fields, update=update if update["labels"] else {}, comment=comment, property=prop)
+
+
+def lookup_entitlement(source: EntitlementSource, facts: RequestFacts):
+    if not facts.sen or normalise_sen(facts.sen) is None:
+        return None  # the decision reports SEN_MISSING or SEN_UNKNOWN
+    return source.lookup(facts.sen)
+
+
+def needs_read(facts: RequestFacts, issue_fields: dict[str, Any], progress: Progress, now: datetime) -> bool:
+    if facts.missing or "labels" not in issue_fields:
+        return True
+    late = facts.created is not None and now - facts.created > LATE_AFTER
+    return late and not progress.known()
+
+
+def triage(*, issue: dict[str, Any], delivery_id: str, config: MappingConfig, source: EntitlementSource,
+           gateway: JiraGateway, redis_client, now: datetime, shadow: bool = False,
+           read_first: bool = False) -> TriageResult:
+    """Decide and write. Jira errors propagate (the task retries); progress survives them."""
+    issue_key = issue["key"]
+    progress = Progress(redis_client, issue_key)
+    issue_fields = issue.get("fields") or {}
+    facts = extract_facts(issue, config)
+    recorded = None
+    if read_first or needs_read(facts, issue_fields, progress, now):
+        issue = gateway.get_issue(issue_key, fields=fields_to_read(config), properties=[PROPERTY])
+        issue_fields = issue.get("fields") or {}
+        facts = extract_facts(issue, config)
+        recorded = (issue.get("properties") or {}).get(PROPERTY)
+
+    decision = decide(facts, lookup_entitlement(source, facts), config, now)
+    did = decision_id(decision)
+    result = TriageResult(issue_key, "unchanged", decision, did)
+
+    if (recorded or {}).get("decision_id") == did and not shadow:
+        progress.mark(did, *STEPS)  # Jira has it; Redis had lost the record
+        result.property = recorded
+        return result
+    if progress.complete(did) and not shadow:
+        return result
+
+    writes = plan_writes(decision, did, issue_fields, delivery_id, now)
+    result.property = writes.property
+    if shadow:
+        result.status = "shadow"
+        result.writes = writes
+        return result
+
+    if not progress.done(did, "edited"):
+        if writes.fields or writes.update:
+            result.rejected_fields = edit_dropping_rejected_fields(gateway, issue_key, writes)
+        progress.mark(did, "edited")
+    if not progress.done(did, "commented"):
+        if progress.done(did, "comment_sent") and _comment_exists(gateway, issue_key, did):
+            log.info("triage %s: comment for decision %s already posted", issue_key, did)
+        else:
+            progress.mark(did, "comment_sent")
+            gateway.add_internal_comment(issue_key, writes.comment)
+        progress.mark(did, "commented")
+    gateway.set_property(issue_key, PROPERTY, writes.property)
+    progress.mark(did, "property")
+    result.status = "written"
+    result.writes = writes
+    return result
+
+
+def _comment_exists(gateway: JiraGateway, issue_key: str, did: str) -> bool:
+    marker = f"(decision {did})"
+    return any(marker in (c.get("body") or "") for c in gateway.get_comments(issue_key))
+
+
+def edit_dropping_rejected_fields(gateway: JiraGateway, issue_key: str, writes: Writes) -> dict[str, str]:
+    """One edit; if Jira rejects named fields (not on the edit screen, unknown), write the rest once
+    more without them and report them, rather than retrying a request that cannot succeed."""
+    try:
+        gateway.edit_issue(issue_key, fields=writes.fields or None, update=writes.update or None)
+        return {}
+    except JiraRejected as exc:
+        named = {k: v for k, v in exc.field_errors.items() if k in writes.fields or k in writes.update}
+        if exc.status != 400 or not named:
+            raise
+    for field_id in named:
+        REJECTED_FIELDS.labels(field=field_id).inc()
+        log.warning("triage %s: Jira rejected field %s: %s", issue_key, field_id, named[field_id])
+    fields = {k: v for k, v in writes.fields.items() if k not in named}
+    update = {k: v for k, v in writes.update.items() if k not in named}
+    if fields or update:
+        gateway.edit_issue(issue_key, fields=fields or None, update=update or None)
+    return named
+
+
+def audit_entry(result: TriageResult | None, *, delivery_id: str, config_version: str,
+                calls: list[tuple[str, str]], error: JiraError | Exception | None = None,
+                shadow: bool = False) -> dict[str, Any]:
+    entry: dict[str, Any] = {"delivery": delivery_id, "config_version": config_version,
+                             "calls": [f"{op}:{outcome}" for op, outcome in calls], "shadow": shadow}
+    if result is not None:
+        d = result.decision
+        entry.update(outcome=result.status, decision_id=result.decision_id, entitled=d.entitled,
+                     level=d.level, reasons=[r.code.value for r in d.reasons],
+                     due=d.due.isoformat() if d.due else None)
+        if result.writes is not None:
+            entry["writes" if result.status == "written" else "would_write"] = result.writes.as_audit()
+        if result.rejected_fields:
+            entry["rejected_fields"] = result.rejected_fields
+    if error is not None:
+        entry.update(outcome="error", error=f"{type(error).__name__}: {error}")
+    return entry

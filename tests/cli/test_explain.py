@@ -71,7 +71,7 @@ def test_not_entitled_because_out_of_scope():
     assert [r["code"] for r in data["reasons"]] == ["OUT_OF_SCOPE"]
     assert data["reasons"][0]["detail"] == ("the request type 'Request product training' means product training, "
                                             "which Priority Support does not include")
-    assert data["fields"]["customfield_10112"] == "not entitled: OUT_OF_SCOPE"
+    assert data["fields"] == {"customfield_10110": None, "customfield_10111": None, "customfield_10112": None}
 
 
 def test_non_production_is_capped():

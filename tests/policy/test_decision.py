@@ -81,7 +81,7 @@ def test_a_request_that_is_not_entitled():
     assert decision.labels_add == ("ps-not-entitled", "ps-reason-not_priority", "ps-reason-product_not_covered")
     assert set(decision.labels_remove) == {"priority-support", *LEVEL_LABELS, *REASON_LABELS} - set(decision.labels_add)
     assert decision.fields == {"customfield_10110": None, "customfield_10111": None,
-                               "customfield_10112": "not entitled: NOT_PRIORITY, PRODUCT_NOT_COVERED"}
+                               "customfield_10112": None}
     lines = decision.comment.splitlines()
     assert lines[0].startswith("Priority Support triage: NOT ENTITLED. This request stays with the standard")
     assert lines[2].startswith("- NOT_PRIORITY: Priority Support was not purchased for SEN-10000002")

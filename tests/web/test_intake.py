@@ -125,7 +125,7 @@ def test_updates_and_comments_are_queued_for_the_reminder_logic(client, redis_cl
     resp = post(client, {"webhookEvent": event, "issue": {"key": "PS-1"}}, delivery=f"e-{event}")
     assert resp.status_code == 202
     [message] = queued_tasks(redis_client)
-    assert message["headers"]["task"] == "worker.tasks.request_changed"
+    assert message["headers"]["task"] == "worker.reminders.tasks.request_changed"
 
 
 @pytest.mark.parametrize("event", ["jira:issue_deleted", "worklog_created", "something_new"])

@@ -9,10 +9,10 @@ import click
 
 from worker import clock
 from worker.config import ConfigError, MappingConfig, default_config_path, load_config
-from worker.entitlement.sources import EntitlementSourceUnavailable, FileSource
-from worker.policy.decision import Decision, decide, iso_utc, local_and_utc
-from worker.policy.entitlement import normalise_sen
-from worker.policy.facts import RequestFacts, extract_facts
+from worker.explain import ExplainError, explain
+from worker.explain import as_json as decision_json
+from worker.policy.decision import Decision, local_and_utc
+from worker.policy.facts import RequestFacts
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -32,17 +32,16 @@ def command(payload: Path, config_path: Path | None, entitlements: Path | None, 
     except ConfigError as exc:
         raise click.ClickException(f"the mapping config is invalid:\n{exc}") from None
     now = _instant(now_text) if now_text else clock.now()
-    facts = _facts(payload, config)
-    record = _lookup(facts, config, entitlements)
     try:
-        decision = decide(facts, record, config, now)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+        body = json.loads(payload.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise click.ClickException(f"{payload} is not a JSON file: {exc}") from None
+    try:
+        decision, facts = explain(body, config, now, entitlements)
+    except ExplainError as exc:
+        raise click.ClickException(f"{payload}: {exc}") from None
     if as_json:
-        pending = [{"at": at, "instant": iso_utc(instant)} for at, instant in decision.pending_reminders]
-        out = decision.to_dict() | {"decided_at": now.isoformat(), "pending_reminders": pending,
-                                    "missing_facts": list(facts.missing)}
-        click.echo(json.dumps(out, indent=2, sort_keys=True, ensure_ascii=False))
+        click.echo(json.dumps(decision_json(decision, facts, now), indent=2, sort_keys=True, ensure_ascii=False))
     else:
         click.echo(render(decision, facts, config))
 
@@ -55,36 +54,6 @@ def _instant(text: str) -> datetime:
     if instant.tzinfo is None:
         raise click.BadParameter("give a UTC offset, e.g. 2026-11-26T10:00:00Z", param_hint="--now")
     return instant
-
-
-def _facts(payload: Path, config: MappingConfig) -> RequestFacts:
-    try:
-        body = json.loads(payload.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise click.ClickException(f"{payload} is not a JSON file: {exc}") from None
-    issue = body.get("issue", body) if isinstance(body, dict) else None
-    if not isinstance(issue, dict) or not isinstance(issue.get("fields"), dict):
-        raise click.ClickException(f"{payload} has no issue with fields (a comment webhook from Data Center "
-                                   "carries none: explain the issue's own JSON instead)")
-    try:
-        return extract_facts(body, config)
-    except ValueError as exc:
-        raise click.ClickException(f"{payload}: {exc}") from None
-
-
-def _lookup(facts: RequestFacts, config: MappingConfig, entitlements: Path | None):
-    sen = normalise_sen(facts.sen)
-    if sen is None:
-        return None
-    if entitlements is None:
-        if config.entitlement.source != "file":
-            raise click.ClickException("the config's entitlement source is JSM Assets and explain makes no Jira "
-                                       "calls: pass --entitlements FILE")
-        entitlements = config.resolve(config.entitlement.path)
-    try:
-        return FileSource(entitlements, frozenset(config.regions)).lookup(sen)
-    except EntitlementSourceUnavailable as exc:
-        raise click.ClickException(f"cannot read the entitlement records:\n{exc}") from None
 
 
 def render(d: Decision, facts: RequestFacts, config: MappingConfig) -> str:

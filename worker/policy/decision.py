@@ -126,7 +126,7 @@ def decide(facts: RequestFacts, entitlement: Entitlement | None, config: Mapping
         jira_priority=config.levels[applied.level].jira_priority if entitled else None,
         labels_add=labels_add,
         labels_remove=labels_remove,
-        fields=_fields(entitled, applied.level, due, reasons, config),
+        fields=_fields(entitled, applied.level, due, config),
         created=facts.created.astimezone(UTC),
         due=due,
         reminders=reminders,
@@ -159,8 +159,9 @@ def _labels(entitled: bool, level: str, reasons: tuple[Reason, ...],
     return tuple(dict.fromkeys(add)), tuple(remove)
 
 
-def _fields(entitled: bool, level: str, due: datetime | None, reasons: tuple[Reason, ...],
-            config: MappingConfig) -> dict[str, Any]:
+def _fields(entitled: bool, level: str, due: datetime | None, config: MappingConfig) -> dict[str, Any]:
+    # A request that is not entitled carries no Priority Support field (the reason labels say
+    # why): None asks for the field to be cleared, should an earlier triage have set it.
     write = config.write_fields
     values: dict[str, Any] = {}
     if write.level:
@@ -168,8 +169,7 @@ def _fields(entitled: bool, level: str, due: datetime | None, reasons: tuple[Rea
     if write.due:
         values[write.due] = jira_datetime(due) if entitled and due else None
     if write.entitlement:
-        values[write.entitlement] = "entitled" if entitled else \
-            "not entitled: " + ", ".join(r.code.value for r in reasons)
+        values[write.entitlement] = "entitled" if entitled else None
     return values
 
 

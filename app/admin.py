@@ -1,0 +1,100 @@
+"""The admin API: the effective mapping config, explain, and each issue's audit trail.
+
+Every endpoint needs `Authorization: Bearer $ADMIN_TOKEN`; with no token configured the admin API
+is off. The web process makes no Jira calls here either.
+"""
+from __future__ import annotations
+
+import hmac
+import json
+import re
+from datetime import datetime
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+
+from worker import clock
+from worker.config.live import NoUsableConfig
+from worker.explain import ExplainError, as_json, explain
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+_SECRET_KEY = re.compile(r"token|secret|password|api_key|credential", re.I)
+
+
+def _error(status: int, message: str):
+    return jsonify(status="error", message=message), status
+
+
+def admin_only(view):
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        token = current_app.extensions["psw"].settings.admin_token
+        if not token:
+            return _error(404, "the admin API is off: set ADMIN_TOKEN to turn it on")
+        given = request.headers.get("Authorization", "")
+        if not given.startswith("Bearer ") or not hmac.compare_digest(given[7:].encode(), token.encode()):
+            return _error(401, "missing or wrong admin token (Authorization: Bearer ...)")
+        return view(*args, **kwargs)
+    return guarded
+
+
+def redact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: ("***" if _SECRET_KEY.search(str(k)) and v else redact(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def _config():
+    try:
+        return current_app.extensions["psw"].live_config.current(), None
+    except NoUsableConfig as exc:
+        return None, exc
+
+
+@bp.get("/config")
+@admin_only
+def config():
+    live = current_app.extensions["psw"].live_config
+    running, broken = _config()
+    if running is None:
+        return _error(503, str(broken))
+    return jsonify(version=running.version, path=str(live.path),
+                   problems=[str(p) for p in live.problems],
+                   config=redact(json.loads(running.model_dump_json())))
+
+
+@bp.post("/explain")
+@admin_only
+def explain_payload():
+    body = request.get_json(silent=True)
+    if body is None:
+        return _error(400, "the body must be a JSON webhook payload (or an issue's JSON)")
+    now = clock.now()
+    if request.args.get("now"):
+        try:
+            now = datetime.fromisoformat(request.args["now"])
+        except ValueError:
+            return _error(400, f"now={request.args['now']!r} is not an ISO 8601 instant")
+        if now.tzinfo is None:
+            return _error(400, "now needs a UTC offset, e.g. 2026-11-26T10:00:00Z")
+    running, broken = _config()
+    if running is None:
+        return _error(503, str(broken))
+    try:
+        decision, facts = explain(body, running, now)
+    except ExplainError as exc:
+        return _error(422, str(exc))
+    return jsonify(as_json(decision, facts, now))
+
+
+@bp.get("/issues/<issue_key>")
+@admin_only
+def issue_audit(issue_key: str):
+    if not re.fullmatch(r"[A-Z][A-Z0-9_]*-\d+", issue_key):
+        return _error(400, f"{issue_key!r} is not an issue key such as PS-123")
+    entries = current_app.extensions["psw"].audit.entries(issue_key)
+    return jsonify(issue=issue_key, entries=entries)

@@ -1,0 +1,68 @@
+"""The running config follows valid edits of its file and outlives invalid ones, even restarts."""
+from __future__ import annotations
+
+import pytest
+
+from worker.config.live import LiveConfig, NoUsableConfig
+from worker.config.loader import default_config_path
+from worker.metrics import CONFIG_ERRORS
+
+
+@pytest.fixture
+def config_file(tmp_path):
+    path = tmp_path / "mapping.yaml"
+    path.write_text(default_config_path().read_text().replace(
+        "path: entitlements.yaml", f"path: {default_config_path().parent / 'entitlements.yaml'}"))
+    return path
+
+
+def edit(path, old, new):
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_a_valid_edit_takes_over(config_file, redis_client):
+    live = LiveConfig(config_file, redis_client, check_interval=0)
+    before = live.current().version
+    edit(config_file, "jira_priority: Highest", "jira_priority: High")
+    after = live.current()
+    assert after.version != before
+    assert after.levels["L1"].jira_priority == "High"
+    assert live.problems == []
+
+
+def test_an_invalid_edit_keeps_the_last_good_config_and_names_file_and_line(config_file, redis_client):
+    live = LiveConfig(config_file, redis_client, check_interval=0)
+    good = live.current().version
+    edit(config_file, "\nlevels:", "\nlevles:")
+    assert live.current().version == good
+    [problem, *_] = [p for p in live.problems if "levles" in str(p)]
+    assert problem.file == str(config_file)
+    assert problem.line == config_file.read_text().splitlines().index("levles:") + 1
+    assert CONFIG_ERRORS._value.get() >= 1
+    edit(config_file, "\nlevles:", "\nlevels:")
+    assert live.current().version == good
+    assert live.problems == [] and CONFIG_ERRORS._value.get() == 0
+
+
+def test_a_restart_on_a_broken_file_runs_the_last_good_config(config_file, redis_client):
+    good = LiveConfig(config_file, redis_client).current().version
+    edit(config_file, "\nlevels:", "\nlevles:")
+    restarted = LiveConfig(config_file, redis_client)
+    assert restarted.current().version == good
+    assert restarted.problems
+
+
+def test_a_broken_file_with_no_good_config_known_refuses(config_file, redis_client):
+    edit(config_file, "\nlevels:", "\nlevles:")
+    with pytest.raises(NoUsableConfig, match="levles"):
+        LiveConfig(config_file, redis_client)
+
+
+def test_the_file_is_not_reread_before_the_interval(config_file, redis_client):
+    live = LiveConfig(config_file, redis_client, check_interval=3600)
+    before = live.current().version
+    edit(config_file, "jira_priority: Highest", "jira_priority: High")
+    assert live.current().version == before
+    assert live.reload() is True  # SIGHUP-style forced look
