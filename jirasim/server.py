@@ -133,7 +133,7 @@ def create_app(sim: "JiraSimulator") -> Flask:
             except (ValueError, UnicodeDecodeError):
                 body = raw.decode(errors="replace")
             store.calls.add(Call(request.method, request.path, request.args.to_dict(), body,
-                                 response.status_code))
+                                 response.status_code, time.time()))
             log.info("%s %s -> %s", request.method, request.full_path.rstrip("?"), response.status_code)
         return response
 

@@ -69,6 +69,7 @@ class Call(NamedTuple):
     query: dict[str, str]
     body: Any
     status: int
+    at: float = 0.0  # time.time() when answered, for latency measurements
 
 
 class CallLog:

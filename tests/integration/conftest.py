@@ -14,6 +14,7 @@ from worker.embedded_redis import free_port
 
 pytestmark = pytest.mark.integration
 
+ADMIN_TOKEN = "integration-admin-token"
 VISIBILITY_TIMEOUT = 12  # short, so a task lost with a SIGKILLed worker comes back within the test
 
 
@@ -30,13 +31,25 @@ def sim(web_port):
 
 
 @pytest.fixture(scope="module")
-def stack_env(redis_url, sim, tmp_path_factory):
+def config_file(tmp_path_factory):
+    """A copy of the shipped mapping config that a test may edit while the stack runs."""
+    from worker.config.loader import default_config_path
+
+    path = tmp_path_factory.mktemp("config") / "mapping.yaml"
+    shipped = default_config_path()
+    path.write_text(shipped.read_text().replace(
+        "path: entitlements.yaml", f"path: {shipped.parent / 'entitlements.yaml'}"))
+    return path
+
+
+@pytest.fixture(scope="module")
+def stack_env(redis_url, sim, tmp_path_factory, config_file):
     log_dir = tmp_path_factory.mktemp("logs")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JIRA_", "CELERY_"))}
     env.update(REDIS_URL=redis_url, WEBHOOK_SECRET=SECRET, JIRA_URL=sim.url, JIRA_DEPLOYMENT="cloud",
                JIRA_EMAIL="psw@example.com", JIRA_API_TOKEN="integration-token",
-               CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT), PSW_LOG_DIR=str(log_dir),
-               PSW_VAR_DIR=str(log_dir))
+               CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT), PSW_VAR_DIR=str(log_dir),
+               ADMIN_TOKEN=ADMIN_TOKEN, MAPPING_CONFIG=str(config_file))
     return env
 
 

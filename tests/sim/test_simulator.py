@@ -318,9 +318,11 @@ def test_the_call_log_records_method_path_query_body_and_status(sim, http):
     key = _request(sim)
     http.put(f"/rest/api/2/issue/{key}", params={"notifyUsers": "false"}, json={"fields": {"summary": "New"}})
     http.get("/rest/api/2/issue/PS-404")
-    method, path, query, body, status = sim.calls[-2]
+    before = time.time()
+    method, path, query, body, status, at = sim.calls[-2]
     assert (method, path, query, body, status) == (
         "PUT", f"/rest/api/2/issue/{key}", {"notifyUsers": "false"}, {"fields": {"summary": "New"}}, 204)
+    assert before - 60 < at <= before
     assert sim.calls[-1].status == 404
 
 

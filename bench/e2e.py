@@ -1,0 +1,143 @@
+"""Webhook to Jira-updated latency through the whole stack: the simulator fires `jira:issue_created`
+at gunicorn, a Celery worker triages, the simulator records the writes. Also Jira calls per triage.
+Run: `python -m bench.e2e` (or `make bench`)."""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import redis
+import requests
+
+from bench.report import machine, write_section
+from tests.integration.processes import Service, web, worker
+from worker.embedded_redis import find_or_start, free_port, with_db
+
+SECRET = "bench-e2e-secret"
+RATES = (50, 100, 200)
+DURATION = 10.0
+WORKER_CONCURRENCY = 4
+REQUEST = {"serviceDeskId": "1", "requestTypeId": "2", "caller": "ops-admin@globex.example",
+           "requestFieldValues": {"summary": "Production is down", "customfield_10100": "SEN-10000001",
+                                  "customfield_10101": {"value": "L1 - Production down"},
+                                  "customfield_10102": {"value": "Jira Software"},
+                                  "customfield_10103": "10.3.4",
+                                  "customfield_10104": {"value": "Production"}}}
+
+
+def start_simulator(port: int, web_port: int, log_dir: Path) -> Service:
+    secret_file = log_dir / "secret"
+    secret_file.write_text(SECRET)
+    argv = [sys.executable, "-m", "jirasim", "--port", str(port), "--quiet", "--secret-file", str(secret_file),
+            "--webhook-url", f"http://127.0.0.1:{web_port}/webhooks/jira"]
+    service = Service("jira-sim", argv, dict(os.environ), log_dir / "sim.log").start()
+    service.wait_for_http(f"http://127.0.0.1:{port}/_sim/calls")
+    return service
+
+
+def create_at_rate(sim_url: str, rate: float, duration: float) -> dict[str, float]:
+    """Create requests at `rate` per second; key -> time the create was answered (the webhook leaves then)."""
+    sent: dict[str, float] = {}
+    lock = threading.Lock()
+    t0 = time.perf_counter() + 0.1
+    wall0 = time.time() + 0.1
+    total = int(rate * duration)
+    threads = 8
+
+    def run(offset: int):
+        session = requests.Session()
+        for seq in range(offset, total, threads):
+            delay = t0 + seq / rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            resp = session.post(f"{sim_url}/_sim/requests", json=REQUEST, timeout=10)
+            done = wall0 + (time.perf_counter() - t0)
+            with lock:
+                sent[resp.json()["issueKey"]] = done
+
+    pool = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return sent
+
+
+def measure(sim_url: str, rate: float) -> dict:
+    requests.post(f"{sim_url}/_sim/reset", timeout=10)
+    sent = create_at_rate(sim_url, rate, DURATION)
+    deadline = time.monotonic() + 120
+    while True:
+        calls = requests.get(f"{sim_url}/_sim/calls", timeout=30).json()["calls"]
+        done = {c["path"].split("/")[-3]: c["at"] for c in calls
+                if c["method"] == "PUT" and c["path"].endswith("/properties/priority-support")}
+        if all(key in done for key in sent) or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    per_issue = defaultdict(int)
+    for c in calls:
+        for key in sent:
+            if c["path"].endswith(f"/{key}") or f"/{key}/" in c["path"]:
+                per_issue[key] += 1
+    latencies = sorted(done[k] - sent[k] for k in sent if k in done)
+    pct = lambda p: latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000  # noqa: E731
+    return {"rate": rate, "created": len(sent), "triaged": len(latencies),
+            "p50_ms": round(pct(50), 1), "p99_ms": round(pct(99), 1), "max_ms": round(latencies[-1] * 1000, 1),
+            "calls_per_triage": round(statistics.fmean(per_issue[k] for k in sent), 2)}
+
+
+def main() -> list[dict]:
+    log_dir = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
+    redis_url, server = find_or_start(log_dir / "redis", os.environ.get("REDIS_URL"))
+    redis_url = with_db(redis_url, 15)
+    redis.Redis.from_url(redis_url).flushdb()
+    web_port, sim_port = free_port(), free_port()
+    sim_url = f"http://127.0.0.1:{sim_port}"
+    env = {**os.environ, "REDIS_URL": redis_url, "WEBHOOK_SECRET": SECRET, "JIRA_URL": sim_url,
+           "JIRA_EMAIL": "psw@example.com", "JIRA_API_TOKEN": "bench", "JIRA_DEPLOYMENT": "cloud",
+           "WEB_CONCURRENCY": "2"}
+    env.pop("MAPPING_CONFIG", None)
+    services = []
+    results = []
+    try:
+        services.append(start_simulator(sim_port, web_port, log_dir))
+        services.append(web(env, web_port, log_dir))
+        services.append(worker(env, log_dir, concurrency=WORKER_CONCURRENCY))
+        measure(sim_url, 20)  # warm up: imports, connections, config load in every worker process
+        for rate in RATES:
+            results.append(measure(sim_url, rate))
+            print(json.dumps(results[-1]))
+    finally:
+        for service in reversed(services):
+            service.stop()
+        redis.Redis.from_url(redis_url).flushdb()
+        if server:
+            server.stop()
+    rows = ["| created/s | requests | triaged | p50 (ms) | p99 (ms) | max (ms) | Jira calls per triage |",
+            "|---|---|---|---|---|---|---|"]
+    rows += [f"| {r['rate']} | {r['created']} | {r['triaged']} | {r['p50_ms']} | {r['p99_ms']} | {r['max_ms']} | "
+             f"{r['calls_per_triage']} |" for r in results]
+    text = "\n".join([
+        f"Run on {machine()}. Everything on the same 2 cores: the Jira simulator (a separate process), "
+        f"gunicorn (2 workers), one Celery worker node (prefork, concurrency {WORKER_CONCURRENCY}), Redis, and the "
+        f"load loop. Each run creates entitled L1 requests through the simulator's JSM create for {DURATION:.0f} s at "
+        "a fixed rate; latency runs from the create's answer (the webhook leaves then) to the simulator answering "
+        "the triage's last write (the `priority-support` property). Jira calls per triage counts every REST call "
+        "on the issue (the create itself excluded).",
+        "", *rows, "",
+        "Aim: at most 3 Jira calls per triage; p99 under 250 ms at 100 per second.",
+    ])
+    write_section("End to end (`python -m bench.e2e`)", text)
+    print(text)
+    return results
+
+
+if __name__ == "__main__":
+    main()
