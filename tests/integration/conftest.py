@@ -15,6 +15,9 @@ from worker.embedded_redis import free_port
 pytestmark = pytest.mark.integration
 
 ADMIN_TOKEN = "integration-admin-token"
+# Facts of a request that the shipped entitlement records entitle (Globex, EMEA).
+ENTITLED = dict(sen="SEN-10000001", product="Jira Software", version="10.3.4", environment="Production",
+                reporter="ops-admin@globex.example")
 VISIBILITY_TIMEOUT = 12  # short, so a task lost with a SIGKILLed worker comes back within the test
 
 

@@ -6,6 +6,7 @@ import time
 import requests
 
 from tests.integration import processes
+from tests.integration.conftest import ENTITLED
 
 
 def triaged(sim, key):
@@ -18,7 +19,7 @@ def property_writes(sim, key):
 
 def test_created_request_is_triaged_within_10_seconds(sim, worker):
     started = time.monotonic()
-    key = sim.create_request(severity="L1", summary="Production is down")["issueKey"]
+    key = sim.create_request(severity="L1", summary="Production is down", **ENTITLED)["issueKey"]
     sim.wait_for(lambda: triaged(sim, key), timeout=10)
     elapsed = time.monotonic() - started
     issue = sim.issue(key)
@@ -41,11 +42,11 @@ def test_the_same_delivery_twice_gives_one_write(sim, worker, web_port):
 
 def test_a_worker_killed_mid_task_leaves_the_request_triaged_after_restart(sim, fresh, web, stack_env, tmp_path):
     first = processes.worker(stack_env, tmp_path, name="doomed")
-    # The issue read answers slowly, so the worker is surely inside the task when it dies.
-    sim.add_fault("GET", r"/rest/api/2/issue/PS-\d+$", status=None, delay=4.0, times=1)
-    key = sim.create_request(severity="L1")["issueKey"]
+    # The edit answers slowly, so the worker is surely inside the task when it dies.
+    sim.add_fault("PUT", r"/rest/api/2/issue/PS-\d+$", status=None, delay=4.0, times=1)
+    key = sim.create_request(severity="L1", **ENTITLED)["issueKey"]
     first.wait_for_log("Task worker.tasks.triage_request[", timeout=10)
-    time.sleep(1.0)  # inside the slow read now
+    time.sleep(1.0)  # inside the slow edit now
     first.kill()  # SIGKILL to the whole process group: no chance to ack or requeue
     assert not triaged(sim, key)
     second = processes.worker(stack_env, tmp_path, name="survivor")
@@ -54,6 +55,7 @@ def test_a_worker_killed_mid_task_leaves_the_request_triaged_after_restart(sim, 
     finally:
         second.stop()
     assert "priority-support" in sim.issue(key)["fields"]["labels"]
+    assert len(sim.comments(key)) == 1
 
 
 def test_health_and_metrics_answer(web, web_port, worker):

@@ -8,10 +8,7 @@ import pytest
 import requests
 
 from tests.integration import processes
-from tests.integration.conftest import ADMIN_TOKEN
-
-ENTITLED = dict(sen="SEN-10000001", product="Jira Software", version="10.3.4", environment="Production",
-                reporter="ops-admin@globex.example")
+from tests.integration.conftest import ADMIN_TOKEN, ENTITLED
 
 
 def triaged(sim, key):
