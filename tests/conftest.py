@@ -59,6 +59,22 @@ def client(app):
     return app.test_client()
 
 
+def editable_config_copy(directory: Path) -> Path:
+    """A copy of the shipped mapping config, its entitlement file still found, for a test to edit."""
+    from worker.config.loader import default_config_path
+
+    shipped = default_config_path()
+    path = directory / "mapping.yaml"
+    path.write_text(shipped.read_text().replace(
+        "path: entitlements.yaml", f"path: {shipped.parent / 'entitlements.yaml'}"))
+    return path
+
+
+@pytest.fixture
+def config_file(tmp_path) -> Path:
+    return editable_config_copy(tmp_path)
+
+
 @pytest.fixture
 def shared_dir() -> Path:
     """The read-only shared folder (policy docs, real Jira samples) beside the repo."""

@@ -28,14 +28,9 @@ def test_fields_lists_the_site_and_marks_what_the_config_uses(site):
     assert "write_fields.due" in due
 
 
-def test_fields_names_config_entries_that_point_at_nothing(site, tmp_path):
-    from worker.config.loader import default_config_path
-
-    config = tmp_path / "mapping.yaml"
-    config.write_text(default_config_path().read_text()
-                      .replace("sen: customfield_10100", "sen: customfield_19999")
-                      .replace("path: entitlements.yaml", f"path: {default_config_path().parent / 'entitlements.yaml'}"))
-    result = CliRunner().invoke(jira.command, ["fields", "--config", str(config)])
+def test_fields_names_config_entries_that_point_at_nothing(site, config_file):
+    config_file.write_text(config_file.read_text().replace("sen: customfield_10100", "sen: customfield_19999"))
+    result = CliRunner().invoke(jira.command, ["fields", "--config", str(config_file)])
     assert result.exit_code == 1
     assert "config fields.sen points at customfield_19999, which this site does not have" in result.stderr
 

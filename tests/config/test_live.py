@@ -4,16 +4,7 @@ from __future__ import annotations
 import pytest
 
 from worker.config.live import LiveConfig, NoUsableConfig
-from worker.config.loader import default_config_path
 from worker.metrics import CONFIG_ERRORS
-
-
-@pytest.fixture
-def config_file(tmp_path):
-    path = tmp_path / "mapping.yaml"
-    path.write_text(default_config_path().read_text().replace(
-        "path: entitlements.yaml", f"path: {default_config_path().parent / 'entitlements.yaml'}"))
-    return path
 
 
 def edit(path, old, new):

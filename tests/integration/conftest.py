@@ -8,7 +8,7 @@ import pytest
 import redis
 
 from jirasim.simulator import JiraSimulator
-from tests.conftest import SECRET
+from tests.conftest import SECRET, editable_config_copy
 from tests.integration import processes
 from worker.embedded_redis import free_port
 
@@ -36,13 +36,7 @@ def sim(web_port):
 @pytest.fixture(scope="module")
 def config_file(tmp_path_factory):
     """A copy of the shipped mapping config that a test may edit while the stack runs."""
-    from worker.config.loader import default_config_path
-
-    path = tmp_path_factory.mktemp("config") / "mapping.yaml"
-    shipped = default_config_path()
-    path.write_text(shipped.read_text().replace(
-        "path: entitlements.yaml", f"path: {shipped.parent / 'entitlements.yaml'}"))
-    return path
+    return editable_config_copy(tmp_path_factory.mktemp("config"))
 
 
 @pytest.fixture(scope="module")

@@ -9,19 +9,10 @@ import pytest
 
 from app import create_app
 from worker.audit import AuditTrail
-from worker.config.loader import default_config_path
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "payloads"
 TOKEN = "admin-token-5d1c"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-@pytest.fixture
-def config_file(tmp_path):
-    path = tmp_path / "mapping.yaml"
-    path.write_text(default_config_path().read_text().replace(
-        "path: entitlements.yaml", f"path: {default_config_path().parent / 'entitlements.yaml'}"))
-    return path
 
 
 @pytest.fixture
