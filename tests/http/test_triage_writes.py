@@ -106,7 +106,7 @@ def test_labels_an_agent_added_are_kept_and_only_present_managed_labels_removed(
 
 def test_retry_after_a_failed_comment_does_not_redo_the_edit(rsps, config, source, redis_client):
     base = f"{CLOUD.url}/rest"
-    edit = rsps.put(f"{base}/api/2/issue/PS-101", status=204)
+    rsps.put(f"{base}/api/2/issue/PS-101", status=204)
     rsps.post(f"{base}/servicedeskapi/request/PS-101/comment", status=503)
     with pytest.raises(JiraUnavailable):
         run(CLOUD, body("cloud-entitled-l1.json"), config, source, redis_client)

@@ -17,7 +17,8 @@ from worker.policy.calendar import (
     regional,
     wall_to_us,
 )
-from worker.policy.sla import NINE_TO_FIVE, LevelTarget, Region, SlaPolicy, default_policy
+from worker.config import default_config_path, load_config
+from worker.policy.sla import LevelTarget, Region, SlaPolicy
 
 UTC = timezone.utc
 LA = ZoneInfo("America/Los_Angeles")
@@ -25,7 +26,8 @@ AMS = ZoneInfo("Europe/Amsterdam")
 SYD = ZoneInfo("Australia/Sydney")
 HOUR = timedelta(hours=1)
 US = timedelta(microseconds=1)
-POLICY = default_policy()
+POLICY = load_config(default_config_path()).sla_policy()  # the shipped defaults (POLICY.md)
+NINE_TO_FIVE = {weekday: ((time(9), time(17)),) for weekday in range(5)}
 GLOBAL = POLICY.calendars["24x5-global"]
 
 

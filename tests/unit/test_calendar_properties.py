@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.unit.sla_oracle import MinuteOracle, always, dst_transitions, global_week, nine_to_five
-from worker.policy.sla import default_policy
+from worker.config import default_config_path, load_config
 
 UTC = timezone.utc
-POLICY = default_policy()
+POLICY = load_config(default_config_path()).sla_policy()  # the shipped defaults (POLICY.md)
 REGIONS = {code: POLICY.regions[code] for code in ("AMER", "EMEA", "APAC")}
 
 # name -> (fast calendar, oracle, length of one working day on it)

@@ -17,7 +17,8 @@ from typing import Any, TextIO
 
 import click
 
-from worker.policy.sla import SlaPolicy, SlaTimes, default_policy
+from worker.config import ConfigError, default_config_path, load_config
+from worker.policy.sla import SlaPolicy, SlaTimes
 
 FIELDS = ("level", "region", "created")
 
@@ -92,9 +93,15 @@ def command() -> None:
 @click.option("--region", help="Customer region, e.g. EMEA.")
 @click.option("--created", help="Request creation time, ISO 8601 with offset.")
 @click.option("--zone", help="Per-customer time zone overriding the region's (IANA name).")
-def due(level: str | None, region: str | None, created: str | None, zone: str | None) -> None:
+@click.option("--config", "config_path", envvar="MAPPING_CONFIG", type=click.Path(dir_okay=False),
+              help="Mapping config whose levels and regions to use (default: $MAPPING_CONFIG, else the shipped one).")
+def due(level: str | None, region: str | None, created: str | None, zone: str | None,
+        config_path: str | None) -> None:
     """Due and reminder times: one request from flags, or JSON Lines on stdin."""
-    policy = default_policy()
+    try:
+        policy = load_config(config_path or default_config_path()).sla_policy()
+    except ConfigError as exc:
+        raise click.ClickException(f"the mapping config is invalid:\n{exc}") from None
     given = {"level": level, "region": region, "created": created}
     if any(value is not None for value in given.values()) or zone is not None:
         missing = [f"--{name}" for name, value in given.items() if value is None]

@@ -19,9 +19,6 @@ from worker.policy.calendar import (
 )
 
 REGIONAL = "regional"
-NINE_TO_FIVE: Mapping[int, Sequence[tuple[time, time]]] = {
-    weekday: ((time(9), time(17)),) for weekday in range(5)
-}
 
 
 @dataclass(frozen=True)
@@ -106,20 +103,3 @@ class SlaPolicy:
         calendar = self.calendar_for(level, region_code, zone)
         due, *reminders = calendar.add_many(created, self._offsets[level])
         return SlaTimes(due, dict(zip(self.thresholds, reminders)))
-
-
-def default_policy() -> SlaPolicy:
-    """POLICY.md's defaults (the shipped mapping config starts from these)."""
-    hour = timedelta(hours=1)
-    levels = {
-        "L1": LevelTarget("L1", 1 * hour, "24x7"),
-        "L2": LevelTarget("L2", 2 * hour, "24x5-global"),
-        "L3": LevelTarget("L3", 8 * hour, REGIONAL),
-        "L4": LevelTarget("L4", 16 * hour, REGIONAL),
-    }
-    regions = {
-        "AMER": Region("AMER", "America/Los_Angeles", "US", "CA", NINE_TO_FIVE),
-        "EMEA": Region("EMEA", "Europe/Amsterdam", "NL", None, NINE_TO_FIVE),
-        "APAC": Region("APAC", "Australia/Sydney", "AU", "NSW", NINE_TO_FIVE),
-    }
-    return SlaPolicy(levels, regions)
