@@ -74,6 +74,24 @@ def test_cloud_entitled_l1_writes_exact_bodies(rsps, config, source, redis_clien
     assert len(rsps.calls) == 3
 
 
+def test_data_center_entitled_capped_l3_writes_exact_bodies(rsps, config, source, redis_client):
+    edit, comment, prop = expect_writes(rsps, DATACENTER, "PS-104")
+    result = run(DATACENTER, body("dc-non-production-capped.json"), config, source, redis_client)
+    assert [c.request.url.split("?")[0] for c in rsps.calls] == [
+        "https://jira.acme.example/jira/rest/api/2/issue/PS-104",
+        "https://jira.acme.example/jira/rest/servicedeskapi/request/PS-104/comment",
+        "https://jira.acme.example/jira/rest/api/2/issue/PS-104/properties/priority-support"]
+    assert all(c.request.headers["Authorization"].startswith("Bearer ") for c in rsps.calls)
+    assert sent(edit) == {
+        "fields": {"customfield_10110": "L3", "customfield_10111": "2026-11-27T10:00:00.000+0000",
+                   "customfield_10112": "entitled", "priority": {"name": "Medium"}},
+        "update": {"labels": [{"add": "priority-support"}, {"add": "ps-l3"}]},
+    }
+    assert sent(comment) == {"body": result.writes.comment, "public": False}
+    assert "Capped: L1 is for production impact and the environment is 'Staging'" in sent(comment)["body"]
+    assert sent(prop) == json.loads(json.dumps(result.property))
+
+
 def test_data_center_not_entitled_writes_reason_labels_and_comment_only(rsps, config, source, redis_client):
     edit, comment, prop = expect_writes(rsps, DATACENTER, "PS-102")
     run(DATACENTER, body("dc-maintenance-expired.json"), config, source, redis_client)
