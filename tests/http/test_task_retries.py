@@ -1,0 +1,69 @@
+"""The triage task turns Jira's answers into Celery retries: Retry-After as the countdown, a 5xx as
+a backoff, a 400 as no retry at all."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from unittest import mock
+
+import pytest
+import responses
+import time_machine
+from celery.exceptions import Retry
+
+from worker import runtime
+from worker.jira.errors import JiraRejected
+from worker.tasks import triage_request
+
+PAYLOAD = Path(__file__).resolve().parents[1] / "fixtures" / "payloads" / "cloud-entitled-l1.json"
+SITE = "https://retry.atlassian.net"
+
+
+@pytest.fixture
+def delivery(monkeypatch, redis_url, redis_client):
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("JIRA_URL", SITE)
+    monkeypatch.setenv("JIRA_EMAIL", "bot@example.com")
+    monkeypatch.setenv("JIRA_API_TOKEN", "retry-token")
+    monkeypatch.delenv("MAPPING_CONFIG", raising=False)
+    monkeypatch.delenv("SHADOW_MODE", raising=False)
+    runtime.services.cache_clear()
+    redis_client.set("psw:delivery:d-1:body", PAYLOAD.read_bytes())
+    # A minute after the request was created: a fresh delivery, so no read of the issue first.
+    with time_machine.travel("2026-11-26T10:01:00Z", tick=False):
+        yield "d-1"
+    runtime.services.cache_clear()
+
+
+def run_task(delivery_id):
+    with mock.patch.object(triage_request, "retry", side_effect=Retry("retry")) as retry:
+        try:
+            triage_request.apply(args=[delivery_id], throw=True)
+        except Retry:
+            pass
+    return retry
+
+
+@responses.activate
+def test_429_retries_after_the_retry_after_seconds(delivery):
+    responses.put(f"{SITE}/rest/api/2/issue/PS-101", status=429, headers={"Retry-After": "7"})
+    retry = run_task(delivery)
+    assert retry.call_args.kwargs["countdown"] == 7
+    assert len(responses.calls) == 1  # no sleeping, no second try inside the task
+
+
+@responses.activate
+def test_500_retries_with_a_backoff(delivery):
+    responses.put(f"{SITE}/rest/api/2/issue/PS-101", status=500)
+    retry = run_task(delivery)
+    assert 0 <= retry.call_args.kwargs["countdown"] <= 2.0  # first attempt: up to base * 2**0
+
+
+@responses.activate
+def test_400_fails_without_a_retry(delivery, redis_client):
+    responses.put(f"{SITE}/rest/api/2/issue/PS-101", status=400, json={"errorMessages": ["no"], "errors": {}})
+    with mock.patch.object(triage_request, "retry") as retry, pytest.raises(JiraRejected):
+        triage_request.apply(args=[delivery], throw=True)
+    retry.assert_not_called()
+    [entry] = [json.loads(e) for e in redis_client.lrange("psw:audit:PS-101", 0, -1)]
+    assert entry["outcome"] == "error" and "JiraRejected" in entry["error"]
