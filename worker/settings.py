@@ -50,7 +50,7 @@ class Settings:
     allow_unsigned_webhooks: bool = False
     webhook_max_bytes: int = 1024 * 1024
     dedupe_ttl_seconds: int = 48 * 3600
-    delivery_ttl_seconds: int = 7 * 24 * 3600
+    delivery_ttl_seconds: int = 24 * 3600
     visibility_timeout: int = 3600
     task_time_limit: int = 300
     jira: JiraSite | None = None
@@ -76,7 +76,7 @@ class Settings:
             allow_unsigned_webhooks=_flag(env, "ALLOW_UNSIGNED_WEBHOOKS"),
             webhook_max_bytes=_int(env, "WEBHOOK_MAX_BYTES", 1024 * 1024),
             dedupe_ttl_seconds=max(24 * 3600, _int(env, "DEDUPE_TTL_SECONDS", 48 * 3600)),
-            delivery_ttl_seconds=_int(env, "DELIVERY_TTL_SECONDS", 7 * 24 * 3600),
+            delivery_ttl_seconds=_int(env, "DELIVERY_TTL_SECONDS", 24 * 3600),
             visibility_timeout=visibility,
             task_time_limit=time_limit,
             jira=_jira_site(env),
