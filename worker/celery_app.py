@@ -16,7 +16,7 @@ QUEUE = "psw"
 
 def make_celery(settings: Settings | None = None) -> Celery:
     settings = settings or Settings.from_env()
-    app = Celery("psw", include=["worker.tasks"])
+    app = Celery("psw", include=["worker.tasks", "worker.reminders.tasks"])
     app.conf.update(
         broker_url=settings.redis_url,
         broker_transport_options={
@@ -48,8 +48,29 @@ def make_celery(settings: Settings | None = None) -> Celery:
         worker_hijack_root_logger=False,
         timezone="UTC",
         enable_utc=True,
+        beat_schedule=_beat_schedule(),
     )
     return app
+
+
+def _beat_schedule() -> dict:
+    # Short ticks that expire rather than pile up behind a busy queue: a dispatch or a sweep
+    # that could not start in time is simply superseded by the next one.
+    from worker.reminders.settings import ReminderSettings
+
+    reminders = ReminderSettings.from_env()
+    return {
+        "reminders-dispatch": {
+            "task": "worker.reminders.tasks.dispatch_due",
+            "schedule": reminders.dispatch_interval,
+            "options": {"queue": QUEUE, "expires": max(5.0, 5 * reminders.dispatch_interval)},
+        },
+        "reminders-reconcile": {
+            "task": "worker.reminders.tasks.reconcile",
+            "schedule": reminders.reconcile_interval,
+            "options": {"queue": QUEUE, "expires": reminders.reconcile_interval},
+        },
+    }
 
 
 celery = make_celery()

@@ -1,0 +1,161 @@
+"""Which webhook events matter to the reminders, decided from the body alone (no Jira calls).
+
+- `comment_created`, public and not ours: maybe the first response -> check the request.
+  Data Center comment bodies carry no `issue` and no visibility flag: the issue id comes from
+  `comment.self` (".../rest/api/2/issue/10013/comment/10082"), and the check reads the rest.
+- `jira:issue_updated` with a changelog item for
+  - the status, now resolved (category done) or a "responded" status -> check the request;
+  - a fact the triage decides from (SEN, severity, impact, urgency, environment, product,
+    version, request type), or the priority -> triage again: the new decision recomputes the
+    due time and replaces the reminders (schedule_for_decision).
+  Everything else is ignored: labels and our own fields (the triage's and the reminders' own
+  edits), and a priority change that only brings the priority in line with the recorded level
+  (the triage setting it).
+A Cloud changelog item names its field by id (`fieldId`); a Data Center one by id for system
+fields but by *name* for custom fields, which `FieldIds` maps to ids (read once a day from Jira).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import redis
+
+from worker.reminders.actions import MARKER_PREFIX
+from worker.reminders.response import status_of
+
+_COMMENT_SELF = re.compile(r"/issue/([^/]+)/comment/[^/]+/?$")
+FACTS = ("sen", "severity", "impact", "urgency", "environment", "product", "version", "request_type")
+
+
+@dataclass(frozen=True)
+class ChangeRules:
+    facts: Mapping[str, str]  # field id -> the fact it holds ("sen", "severity", ...)
+    level_field: str | None  # where the triage writes the level
+    jira_priority: Mapping[str, str]  # level -> the Jira priority the triage sets for it
+    responded_statuses: tuple[str, ...]
+
+    @classmethod
+    def from_config(cls, config, responded_statuses: tuple[str, ...]) -> ChangeRules:
+        facts = {}
+        for fact in FACTS:
+            field_id = getattr(config.fields, fact)
+            if field_id:
+                facts[field_id] = fact
+        return cls(facts=facts, level_field=config.write_fields.level,
+                   jira_priority={name: level.jira_priority for name, level in config.levels.items()},
+                   responded_statuses=responded_statuses)
+
+
+@dataclass(frozen=True)
+class Change:
+    issue: str | None  # the issue key, or its id (Data Center comments)
+    check: str | None = None  # why the request may have been answered
+    retriage: str | None = None  # why the decision may change
+    ignored: str | None = None  # why nothing is to be done
+
+    @property
+    def relevant(self) -> bool:
+        return bool(self.check or self.retriage)
+
+
+FieldIdOf = Callable[[Mapping[str, Any]], "str | None"]
+
+
+def classify(body: Mapping[str, Any], rules: ChangeRules, field_id_of: FieldIdOf) -> Change:
+    event = body.get("webhookEvent")
+    if event == "comment_created":
+        return _comment(body)
+    if event == "jira:issue_updated":
+        return _update(body, rules, field_id_of)
+    return Change(issue=None, ignored=f"event {event!r} does not concern reminders")
+
+
+def _comment(body: Mapping[str, Any]) -> Change:
+    comment = body.get("comment")
+    if not isinstance(comment, Mapping):
+        return Change(issue=None, ignored="comment_created without a comment")
+    issue = (body.get("issue") or {}).get("key")
+    if not issue:
+        found = _COMMENT_SELF.search(str(comment.get("self") or ""))
+        issue = found.group(1) if found else None
+    if not issue:
+        return Change(issue=None, ignored="comment_created naming no issue")
+    if comment.get("jsdPublic") is False:
+        return Change(issue=issue, ignored="internal comment")
+    if MARKER_PREFIX in str(comment.get("body") or ""):
+        return Change(issue=issue, ignored="a reminder's own comment")
+    return Change(issue=issue, check=f"comment {comment.get('id', '?')}")
+
+
+def _update(body: Mapping[str, Any], rules: ChangeRules, field_id_of: FieldIdOf) -> Change:
+    issue = body.get("issue") or {}
+    key = issue.get("key")
+    if not key:
+        return Change(issue=None, ignored="jira:issue_updated without an issue key")
+    items = (body.get("changelog") or {}).get("items") or []
+    fields = issue.get("fields") or {}
+    check, retriage = None, None
+    for item in items:
+        if not isinstance(item, Mapping):
+            continue
+        field_id = field_id_of(item)
+        if field_id == "status":
+            name, category = status_of(fields)
+            name = name or str(item.get("toString") or "")
+            if category == "done" or name.casefold() in {s.casefold() for s in rules.responded_statuses}:
+                check = f"status changed to {name}"
+        elif field_id in rules.facts:
+            retriage = retriage or f"{rules.facts[field_id]} changed"
+        elif field_id == "priority":
+            level = fields.get(rules.level_field) if rules.level_field else None
+            new = item.get("toString")
+            if not (isinstance(level, str) and rules.jira_priority.get(level) == new):
+                retriage = retriage or f"priority changed to {new}"
+    if check or retriage:
+        return Change(issue=key, check=check, retriage=retriage)
+    return Change(issue=key, ignored="no change the reminders depend on")
+
+
+class FieldIds:
+    """Changelog item -> field id. Data Center names custom fields by name: the names are read
+    from Jira once and kept in Redis for a day (one call per day, not per event)."""
+
+    KEY = "psw:reminders:field-ids"
+    TTL = timedelta(days=1)
+
+    def __init__(self, client: redis.Redis, gateway_factory: Callable[[], Any]):
+        self.redis = client
+        self.gateway_factory = gateway_factory
+        self._names: dict[str, str] | None = None
+
+    def __call__(self, item: Mapping[str, Any]) -> str | None:
+        if item.get("fieldId"):
+            return str(item["fieldId"])
+        field = item.get("field")
+        if not field:
+            return None
+        if item.get("fieldtype") != "custom":
+            return str(field)
+        return self._by_name().get(str(field).casefold())
+
+    def _by_name(self) -> dict[str, str]:
+        if self._names is None:
+            stored = self.redis.hgetall(self.KEY)
+            if stored:
+                self._names = {k.decode(): v.decode() for k, v in stored.items()}
+            else:
+                self._names = {}
+                for field in self.gateway_factory().get_fields():
+                    if field.get("custom") and field.get("name") and field.get("id"):
+                        # A name shared by two custom fields maps to the first one Jira lists.
+                        self._names.setdefault(str(field["name"]).casefold(), str(field["id"]))
+                if self._names:
+                    pipe = self.redis.pipeline(transaction=True)
+                    pipe.hset(self.KEY, mapping=self._names)
+                    pipe.expire(self.KEY, self.TTL)
+                    pipe.execute()
+        return self._names

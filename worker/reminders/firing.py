@@ -1,0 +1,208 @@
+"""Firing one claimed reminder, and checking a request after an event, against Jira's state.
+
+Firing, in order (each step may end it):
+1. the member must still be claimed (a cancel or recompute takes it away), and no other firing
+   of it may be running (a lock);
+2. read the issue and its decision; not triaged or not entitled: drop it;
+3. fired already in this SLA cycle (the "fired" mark, checked first): drop it;
+4. the decision no longer has this threshold: drop it; its instant moved later: put it back;
+   a higher threshold has passed as well: drop it (only the highest passed one fires);
+5. the request was answered or resolved: cancel what is left of the cycle;
+6. the threshold's comment is already on the issue (a crash after posting): mark it fired;
+7. labels, the optional chat message, then the comment (last: once it is there, the threshold
+   is done), then the "fired" mark (SET NX) and the audit entry.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from worker.jira.errors import JiraRejected
+from worker.jira.gateway import label_update
+from worker.reminders import response
+from worker.reminders.actions import (
+    ChatUnavailable,
+    already_posted,
+    chat_payload,
+    post_chat,
+    render_comment,
+)
+from worker.reminders.metrics import REMINDERS
+from worker.reminders.plan import PROPERTY, threshold_code
+from worker.reminders.schedule import cancel_reminders, configured_codes, plan_or_none
+from worker.reminders.settings import ReminderSettings, chat_webhook_url
+from worker.reminders.store import ReminderStore, parse_member
+
+log = logging.getLogger(__name__)
+
+ISSUE_FIELDS = ["summary", "status", "reporter", "labels"]
+EARLY = timedelta(seconds=1)  # scores are kept to the millisecond
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    issue_key: str
+    detail: str = ""
+
+
+def fire(services, name: str, now: datetime, settings: ReminderSettings, attempt: int = 0) -> Outcome:
+    """Fire the claimed reminder `name` ("PS-1|75"). Jira failures and ChatUnavailable propagate
+    (the task retries); the claim is kept until the reminder is done or dropped."""
+    issue_key, code = parse_member(name)
+    store = ReminderStore(services.redis)
+    hold = hold_for(services)
+    if not store.hold(name, now + hold):
+        return _done(Outcome("not_scheduled", issue_key, "no longer claimed: cancelled, replaced or done"))
+    token = store.lock(name, hold)
+    if token is None:
+        return _done(Outcome("busy", issue_key, "another firing of it is running"))
+    try:
+        return _done(_fire_held(services, store, name, issue_key, code, now, settings, attempt))
+    except JiraRejected as exc:
+        # Refused for good (issue deleted, no permission): retrying cannot help; say so.
+        store.release(name)
+        services.audit.record(issue_key, "reminder_failed", threshold=code, error=str(exc))
+        log.error("reminder %s dropped: %s", name, exc)
+        return _done(Outcome("failed", issue_key, str(exc)))
+    finally:
+        store.unlock(name, token)
+
+
+def hold_for(services) -> timedelta:
+    # As long as a task may run (Celery kills it at the time limit): a live firing keeps its
+    # claim and its lock; a firing whose worker died gives both up by then.
+    return timedelta(seconds=services.settings.task_time_limit + 5)
+
+
+def _done(outcome: Outcome) -> Outcome:
+    REMINDERS.labels(outcome=outcome.status).inc()
+    if outcome.status != "fired":
+        log.info("reminder %s: %s %s", outcome.issue_key, outcome.status, outcome.detail)
+    return outcome
+
+
+def _fire_held(services, store: ReminderStore, name: str, issue_key: str, code: str, now: datetime,
+               settings: ReminderSettings, attempt: int) -> Outcome:
+    gateway = services.gateway()
+    issue = gateway.get_issue(issue_key, fields=ISSUE_FIELDS, properties=[PROPERTY])
+    plan = plan_or_none(issue_key, (issue.get("properties") or {}).get(PROPERTY))
+    if plan is None or not plan.entitled:
+        store.release(name)
+        return Outcome("not_entitled", issue_key, "no entitled decision on the issue")
+    if store.fired_codes(issue_key, plan.cycle, [code]):
+        store.release(name)
+        return Outcome("already_fired", issue_key, f"{code}% of cycle {plan.cycle}")
+    threshold = plan.threshold(code)
+    if threshold is None:
+        store.release(name)
+        return Outcome("not_in_decision", issue_key, f"the decision has no {code}% reminder")
+    if threshold.instant > now + EARLY:
+        store.defer(name, threshold.instant)
+        return Outcome("not_yet", issue_key, f"{code}% now due {threshold.instant.isoformat()}")
+    highest = plan.highest_passed(now)
+    if highest is not None and highest.at > threshold.at:
+        store.release(name)
+        services.audit.record(issue_key, "reminder_superseded", threshold=code, cycle=plan.cycle,
+                              by=highest.code)
+        return Outcome("superseded", issue_key, f"{highest.code}% has passed as well")
+
+    fields = issue.get("fields") or {}
+    verdict, comments = read_verdict(gateway, issue_key, fields, plan.cycle, settings)
+    if verdict.answered:
+        cancel_reminders(services, issue_key, verdict.evidence, cycle=plan.cycle, plan=plan)
+        return Outcome("cancelled", issue_key, verdict.evidence)
+
+    config = services.config()
+    reminder = next((r for r in config.reminders if threshold_code(r.at) == code), None)
+    if reminder is None:
+        store.release(name)
+        return Outcome("not_configured", issue_key, f"the mapping config has no {code}% reminder")
+    comment = render_comment(reminder, plan, threshold, config, gateway.deployment)
+    if comment is not None:
+        if comments is None:
+            comments = gateway.get_comments(issue_key)
+        if already_posted(comments, plan.cycle, code):
+            store.mark_fired(issue_key, plan.cycle, code)
+            store.release(name)
+            services.audit.record(issue_key, "reminder", threshold=code, cycle=plan.cycle, level=plan.level,
+                                  outcome="comment already posted; marked fired")
+            return Outcome("already_posted", issue_key, f"{code}% comment found on the issue")
+
+    actions: list[str] = []
+    missing = [label for label in reminder.labels if label not in (fields.get("labels") or [])]
+    if missing:
+        try:
+            gateway.edit_issue(issue_key, update={"labels": label_update(add=missing)})
+            actions.append("labels " + ",".join(missing))
+        except JiraRejected as exc:
+            # A label Jira refuses (field off the screen, no permission) must not silence the
+            # escalation itself: the comment still goes out, and the audit says what failed.
+            actions.append(f"labels refused ({exc.status})")
+            log.error("reminder %s: labels %s refused: %s", name, missing, exc)
+    url = chat_webhook_url(reminder.notify_url_env)
+    if url:
+        try:
+            post_chat(url, chat_payload(plan, threshold, str(fields.get("summary") or ""), now), settings.chat_timeout)
+            actions.append("chat")
+        except ChatUnavailable as exc:
+            if attempt + 1 < settings.chat_attempts:
+                raise
+            actions.append(f"chat failed ({exc})")
+            log.error("reminder %s: %s; firing without it after %d attempts", name, exc, attempt + 1)
+    if comment is not None:
+        gateway.add_internal_comment(issue_key, comment)
+        actions.append("comment")
+    store.mark_fired(issue_key, plan.cycle, code)
+    store.release(name)
+    services.audit.record(issue_key, "reminder", threshold=code, cycle=plan.cycle, level=plan.level,
+                          due=plan.due.strftime("%Y-%m-%dT%H:%M:%SZ") if plan.due else None,
+                          actions=actions, jira_calls=len(gateway.call_log))
+    log.info("reminder %s: fired %s%% (%s)", issue_key, code, ", ".join(actions) or "no actions")
+    return Outcome("fired", issue_key, ", ".join(actions))
+
+
+def read_verdict(gateway, issue_key: str, fields: dict, cycle: int,
+                 settings: ReminderSettings) -> tuple[response.Verdict, list[dict] | None]:
+    """The first-response verdict, and the comments if they had to be read for it."""
+    done = response.resolved(fields)
+    if done is not None:
+        return done, None
+    try:
+        by_sla = response.by_sla(gateway.get_sla(issue_key), settings.first_response_sla, cycle)
+    except JiraRejected as exc:
+        if exc.status not in (403, 404):
+            raise
+        by_sla = None  # not a service desk request, or no SLA permission: the comments decide
+    if by_sla is not None:
+        return by_sla, None
+    comments = gateway.get_comments(issue_key)
+    verdict = response.by_comments(comments, fields.get("reporter"))
+    return verdict or response.by_status(fields, settings.responded_statuses), comments
+
+
+def check_request(services, ref: str, reason: str, settings: ReminderSettings) -> Outcome:
+    """After an event that may be a first response: cancel what is left of the cycle if it is.
+
+    `ref` is an issue key or (Data Center comment events) an issue id. With a key, nothing is
+    read from Jira unless the issue has reminders pending."""
+    store = ReminderStore(services.redis)
+    codes = configured_codes(services.config())
+    looks_like_key = "-" in ref
+    if looks_like_key and not store.scheduled(ref, codes):
+        return Outcome("nothing_pending", ref)
+    gateway = services.gateway()
+    issue = gateway.get_issue(ref, fields=ISSUE_FIELDS, properties=[PROPERTY])
+    issue_key = issue.get("key") or ref
+    plan = plan_or_none(issue_key, (issue.get("properties") or {}).get(PROPERTY))
+    if plan is None or not plan.entitled:
+        return Outcome("not_entitled", issue_key)
+    if not looks_like_key and not store.scheduled(issue_key, codes | plan.codes):
+        return Outcome("nothing_pending", issue_key)
+    verdict, _ = read_verdict(gateway, issue_key, issue.get("fields") or {}, plan.cycle, settings)
+    if not verdict.answered:
+        return Outcome("still_waiting", issue_key, verdict.evidence)
+    cancel_reminders(services, issue_key, f"{reason}: {verdict.evidence}", cycle=plan.cycle, plan=plan)
+    return Outcome("cancelled", issue_key, verdict.evidence)
+

@@ -1,0 +1,96 @@
+"""The reconciliation sweep (beat, every RECONCILE_INTERVAL_SECONDS): Jira is the source of truth.
+
+1. Requests created recently that carry no triage (their webhook never came): queue the triage.
+   JQL finds requests without the triage's labels; the property, fetched with the search, has the
+   last word (JQL cannot search an issue property unless an app indexes it). A request is queued
+   at most once an hour, so one the triage cannot finish is not queued every sweep.
+2. Open triaged requests: every reminder their decision says is pending and that is neither on
+   the schedule nor fired is put back. After Redis is wiped the schedule is whole again after one
+   sweep; a threshold whose comment is already on the issue is then recognised by its marker
+   when it fires, and not posted twice. Requests whose cycle was answered are skipped (the
+   "settled" mark); after a wipe, firing finds them answered once and marks them again.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from worker.reminders.metrics import RECONCILED
+from worker.reminders.plan import PROPERTY
+from worker.reminders.schedule import plan_or_none, rebuild_missing
+from worker.reminders.settings import ReminderSettings
+
+log = logging.getLogger(__name__)
+
+TRIAGE_TASK = "worker.tasks.triage_by_key"
+REQUEUE_AFTER = timedelta(hours=1)
+
+
+@dataclass
+class ReconcileReport:
+    queued_for_triage: list[str] = field(default_factory=list)
+    rebuilt: dict[str, list[str]] = field(default_factory=dict)  # issue key -> threshold codes
+    untriaged_seen: int = 0
+    open_seen: int = 0
+
+
+def _quoted(values) -> str:
+    return ", ".join('"' + str(v).replace('"', '\\"') + '"' for v in values)
+
+
+def _scoped(jql: str, settings: ReminderSettings) -> str:
+    scope = settings.reconcile_scope_jql
+    return f"({scope}) AND {jql}" if scope else jql
+
+
+def untriaged_jql(config, settings: ReminderSettings) -> str:
+    labels = _quoted([*config.labels.entitled, config.labels.not_entitled])
+    window = f"created >= -{settings.untriaged_lookback_minutes}m"
+    if settings.untriaged_grace_minutes:
+        window += f" AND created <= -{settings.untriaged_grace_minutes}m"
+    return _scoped(f"{window} AND (labels IS EMPTY OR labels NOT IN ({labels}))", settings) + " ORDER BY created ASC"
+
+
+def open_jql(config, settings: ReminderSettings) -> str:
+    labels = _quoted(config.labels.entitled)
+    return _scoped(f"labels IN ({labels}) AND statusCategory != Done AND "
+                   f"created >= -{settings.open_lookback_days}d", settings) + " ORDER BY created ASC"
+
+
+def reconcile(services, now: datetime, queue_triage: Callable[[str, str], None],
+              settings: ReminderSettings) -> ReconcileReport:
+    """One sweep. `queue_triage(issue_key, reason)` queues the triage task. Jira failures
+    propagate: the next sweep does the whole job again."""
+    config = services.config()
+    gateway = services.gateway()
+    report = ReconcileReport()
+    if services.settings.shadow_mode:
+        log.info("reconcile: shadow mode, not looking for untriaged requests")
+    else:
+        for issue in gateway.search(untriaged_jql(config, settings), fields=["created"],
+                                    properties=[PROPERTY], limit=settings.reconcile_max_issues):
+            report.untriaged_seen += 1
+            key = issue.get("key")
+            if not key or (issue.get("properties") or {}).get(PROPERTY) is not None:
+                continue
+            if not services.redis.set(f"psw:reminders:retriage:{key}", "1", nx=True, ex=REQUEUE_AFTER):
+                continue
+            queue_triage(key, "reconcile: no triage on the issue (its webhook never came?)")
+            report.queued_for_triage.append(key)
+            RECONCILED.labels(result="queued_for_triage").inc()
+    for issue in gateway.search(open_jql(config, settings), fields=["created"],
+                                properties=[PROPERTY], limit=settings.reconcile_max_issues):
+        report.open_seen += 1
+        key = issue.get("key")
+        plan = plan_or_none(key, (issue.get("properties") or {}).get(PROPERTY)) if key else None
+        if plan is None:
+            continue
+        added = rebuild_missing(services, plan, now)
+        if added:
+            report.rebuilt[key] = added
+            RECONCILED.labels(result="reminders_rebuilt").inc(len(added))
+    log.info("reconcile: %d untriaged queued (of %d seen), reminders rebuilt on %d issue(s) (of %d open)",
+             len(report.queued_for_triage), report.untriaged_seen, len(report.rebuilt), report.open_seen)
+    return report

@@ -1,0 +1,127 @@
+"""Celery tasks of the reminder escalations: thin. The beat runs `dispatch_due` and `reconcile`;
+`dispatch_due` queues one `fire_reminder` per due reminder; webhooks queue `request_changed`.
+
+Jira failures become retries with worker.jira.retry's countdown (never a sleep), kept well under
+the visibility timeout; a claimed reminder's lease is stretched to cover the wait.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+
+from worker import clock
+from worker.celery_app import QUEUE
+from worker.jira.errors import JiraError
+from worker.jira.retry import countdown_cap, retry_countdown
+from worker.metrics import TASKS
+from worker.queueing import task_message
+from worker.reminders import firing
+from worker.reminders.actions import ChatUnavailable
+from worker.reminders.dispatch import FIRE_TASK
+from worker.reminders.dispatch import dispatch_due as dispatch
+from worker.reminders.events import ChangeRules, FieldIds, classify
+from worker.reminders.reconcile import TRIAGE_TASK
+from worker.reminders.reconcile import reconcile as sweep
+from worker.reminders.settings import reminder_settings
+from worker.reminders.store import ReminderStore
+from worker.runtime import services
+
+log = logging.getLogger(__name__)
+
+MAX_RETRIES = 20
+CHAT_RETRY_SECONDS = 30.0
+
+
+def _queue(task, name: str, args: list) -> None:
+    # Pushed straight onto the queue's list, as the intake and the dispatcher do: it needs no
+    # kombu binding, so it still arrives after Redis was wiped under running processes.
+    services().redis.lpush(QUEUE, task_message(task.app, name, args, QUEUE))
+
+
+def _countdown(task, exc: Exception) -> float | None:
+    cap = countdown_cap(services().settings.visibility_timeout)
+    if isinstance(exc, ChatUnavailable):
+        return min(CHAT_RETRY_SECONDS * (task.request.retries + 1), cap)
+    return retry_countdown(exc, task.request.retries, cap=cap)
+
+
+def _retry_or_fail(task, exc: Exception, name: str, *, on_retry=None):
+    countdown = _countdown(task, exc)
+    if countdown is None or task.request.retries >= MAX_RETRIES:
+        TASKS.labels(task=name, outcome="failed").inc()
+        log.error("%s %s gave up: %s", name, task.request.id, exc)
+        raise exc
+    if on_retry is not None:
+        on_retry(countdown)
+    TASKS.labels(task=name, outcome="retry").inc()
+    log.warning("%s %s retrying in %.1fs: %s", name, task.request.id, countdown, exc)
+    raise task.retry(exc=exc, countdown=countdown, max_retries=MAX_RETRIES)
+
+
+@shared_task(bind=True, name="worker.reminders.tasks.request_changed", acks_late=True)
+def request_changed(self, delivery_id: str) -> dict:
+    svc = services()
+    body = svc.deliveries.body(delivery_id)
+    if body is None:
+        TASKS.labels(task="request_changed", outcome="expired").inc()
+        log.error("request_changed: delivery %s has no stored body (expired?)", delivery_id)
+        return {"status": "expired"}
+    settings = reminder_settings()
+    rules = ChangeRules.from_config(svc.config(), settings.responded_statuses)
+    try:
+        change = classify(body, rules, FieldIds(svc.redis, svc.gateway))
+        result = {"status": "ignored", "issue": change.issue, "why": change.ignored}
+        if change.relevant:
+            result = {"status": "noted", "issue": change.issue}
+        if change.check:
+            outcome = firing.check_request(svc, change.issue, change.check, settings)
+            result.update(issue=outcome.issue_key, check=change.check, outcome=outcome.status)
+        if change.retriage:
+            _queue(self, TRIAGE_TASK, [change.issue, change.retriage])
+            result.update(retriage=change.retriage)
+    except JiraError as exc:
+        _retry_or_fail(self, exc, "request_changed")
+    TASKS.labels(task="request_changed", outcome="ok").inc()
+    return result
+
+
+@shared_task(bind=True, name=FIRE_TASK, acks_late=True)
+def fire_reminder(self, member: str) -> dict:
+    svc = services()
+    try:
+        outcome = firing.fire(svc, member, clock.now(), reminder_settings(), attempt=self.request.retries)
+    except (JiraError, ChatUnavailable) as exc:
+        # The claim must outlast the wait, or the beat would hand the reminder out again meanwhile.
+        store, hold = ReminderStore(svc.redis), firing.hold_for(svc)
+        _retry_or_fail(self, exc, "fire_reminder",
+                       on_retry=lambda countdown: store.hold(member, clock.now() + timedelta(seconds=countdown) + hold))
+    TASKS.labels(task="fire_reminder", outcome="ok").inc()
+    return {"status": outcome.status, "issue": outcome.issue_key, "detail": outcome.detail}
+
+
+@shared_task(bind=True, name="worker.reminders.tasks.dispatch_due", acks_late=True)
+def dispatch_due(self) -> dict:
+    svc = services()
+    settings = reminder_settings()
+    result = dispatch(ReminderStore(svc.redis), lambda member: task_message(self.app, FIRE_TASK, [member], QUEUE),
+                      QUEUE, clock.now(), timedelta(seconds=settings.lease), batch=settings.dispatch_batch)
+    TASKS.labels(task="dispatch_due", outcome="ok").inc()
+    return {"queued": result.queued, "requeued": result.requeued}
+
+
+@shared_task(bind=True, name="worker.reminders.tasks.reconcile", acks_late=True)
+def reconcile(self) -> dict:
+    svc = services()
+    try:
+        report = sweep(svc, clock.now(), lambda key, reason: _queue(self, TRIAGE_TASK, [key, reason]),
+                       reminder_settings())
+    except JiraError as exc:
+        # The next sweep does the whole job again; no retry piling up behind it.
+        TASKS.labels(task="reconcile", outcome="failed").inc()
+        log.error("reconcile %s failed, the next sweep tries again: %s", self.request.id, exc)
+        return {"status": "failed", "error": str(exc)}
+    TASKS.labels(task="reconcile", outcome="ok").inc()
+    return {"status": "ok", "queued_for_triage": report.queued_for_triage,
+            "rebuilt": report.rebuilt}
