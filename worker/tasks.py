@@ -5,39 +5,28 @@ from __future__ import annotations
 
 import logging
 
+import redis
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from worker import clock
 from worker.config.live import NoUsableConfig
 from worker.entitlement.sources import EntitlementSourceUnavailable
-from worker.jira.errors import JiraError, JiraUnavailable
-from worker.jira.retry import retry_countdown
+from worker.jira.errors import JiraError
 from worker.metrics import TASKS, TRIAGE_WRITES
+from worker.retrying import countdown_for, retry_or_fail
 from worker.runtime import services
+from worker.reminders import schedule_for_decision
 from worker.triage import audit_entry, triage
 
 log = logging.getLogger(__name__)
 
-MAX_RETRIES = 20
-TRANSIENT = (JiraError, EntitlementSourceUnavailable, SoftTimeLimitExceeded, NoUsableConfig)
+TRANSIENT = (JiraError, EntitlementSourceUnavailable, SoftTimeLimitExceeded, NoUsableConfig, redis.RedisError)
 
 
 def _retry(task, name: str, exc: Exception):
-    if isinstance(exc, JiraError):
-        countdown = retry_countdown(exc, task.request.retries)
-    else:  # the entitlement source, a time limit or a broken config: back off like a 5xx
-        countdown = retry_countdown(JiraUnavailable(str(exc)), task.request.retries)
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after:
-            countdown = max(countdown, min(float(retry_after), 600.0))
-    if countdown is None or task.request.retries >= MAX_RETRIES:
-        TASKS.labels(task=name, outcome="failed").inc()
-        log.error("%s %s gave up: %s", name, task.request.id, exc)
-        raise exc
-    TASKS.labels(task=name, outcome="retry").inc()
-    log.warning("%s %s retrying in %.1fs: %s", name, task.request.id, countdown, exc)
-    raise task.retry(exc=exc, countdown=countdown, max_retries=MAX_RETRIES)
+    countdown = countdown_for(exc, task.request.retries, services().settings.visibility_timeout)
+    retry_or_fail(task, name, exc, countdown)
 
 
 def run_triage(task, name: str, issue: dict, delivery_id: str, read_first: bool = False) -> dict:
@@ -58,10 +47,13 @@ def run_triage(task, name: str, issue: dict, delivery_id: str, read_first: bool 
     svc.audit.record(issue_key, "triage", **audit_entry(
         result, delivery_id=delivery_id, config_version=config.version, calls=gateway.call_log,
         shadow=svc.settings.shadow_mode))
-    if result.status == "written" and result.decision.entitled:
-        from worker.reminders import schedule_for_decision
-
-        schedule_for_decision(svc, issue_key, result.property, clock.now())
+    if result.status != "shadow":
+        # Every time, not only after a write: a retry that finds the writes done must still
+        # schedule, and a request no longer entitled must lose its reminders.
+        try:
+            schedule_for_decision(svc, issue_key, result.property, clock.now())
+        except redis.RedisError as exc:
+            _retry(task, name, exc)
     TASKS.labels(task=name, outcome="ok").inc()
     TRIAGE_WRITES.labels(result=result.status).inc()
     log.info("%s %s: %s (decision %s, %d Jira calls)", name, issue_key, result.status,

@@ -156,20 +156,18 @@ def triage(*, issue: dict[str, Any], delivery_id: str, config: MappingConfig, so
 
     decision = decide(facts, lookup_entitlement(source, facts), config, now)
     did = decision_id(decision)
-    result = TriageResult(issue_key, "unchanged", decision, did)
-
-    if (recorded or {}).get("decision_id") == did and not shadow:
-        progress.mark(did, *STEPS)  # Jira has it; Redis had lost the record
-        result.property = recorded
-        return result
-    if progress.complete(did) and not shadow:
-        return result
-
     writes = plan_writes(decision, did, issue_fields, delivery_id, now)
-    result.property = writes.property
+    result = TriageResult(issue_key, "unchanged", decision, did, property=writes.property)
+
     if shadow:
         result.status = "shadow"
         result.writes = writes
+        return result
+    if (recorded or {}).get("decision_id") == did:
+        progress.mark(did, *STEPS)  # Jira has it; Redis had lost the record
+        result.property = recorded
+        return result
+    if progress.complete(did):
         return result
 
     if not progress.done(did, "edited"):

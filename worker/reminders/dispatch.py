@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from worker.reminders.metrics import DISPATCH_LAG, REMINDER_BACKLOG
+from worker.metrics import DISPATCH_LAG, REMINDER_BACKLOG
 from worker.reminders.store import ReminderStore
 
 log = logging.getLogger(__name__)

@@ -28,7 +28,7 @@ from worker.reminders.actions import (
     post_chat,
     render_comment,
 )
-from worker.reminders.metrics import REMINDERS
+from worker.metrics import REMINDERS
 from worker.reminders.plan import PROPERTY, threshold_code
 from worker.reminders.schedule import cancel_reminders, configured_codes, plan_or_none
 from worker.reminders.settings import ReminderSettings, chat_webhook_url

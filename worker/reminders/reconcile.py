@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from worker.reminders.metrics import RECONCILED
+from worker.metrics import RECONCILED
 from worker.reminders.plan import PROPERTY
 from worker.reminders.schedule import plan_or_none, rebuild_missing
 from worker.reminders.settings import ReminderSettings

@@ -14,7 +14,7 @@ from celery import shared_task
 from worker import clock
 from worker.celery_app import QUEUE
 from worker.jira.errors import JiraError
-from worker.jira.retry import countdown_cap, retry_countdown
+from worker.jira.retry import countdown_cap
 from worker.metrics import TASKS
 from worker.queueing import task_message
 from worker.reminders import firing
@@ -26,11 +26,11 @@ from worker.reminders.reconcile import TRIAGE_TASK
 from worker.reminders.reconcile import reconcile as sweep
 from worker.reminders.settings import reminder_settings
 from worker.reminders.store import ReminderStore
+from worker.retrying import countdown_for, retry_or_fail
 from worker.runtime import services
 
 log = logging.getLogger(__name__)
 
-MAX_RETRIES = 20
 CHAT_RETRY_SECONDS = 30.0
 
 
@@ -40,24 +40,13 @@ def _queue(task, name: str, args: list) -> None:
     services().redis.lpush(QUEUE, task_message(task.app, name, args, QUEUE))
 
 
-def _countdown(task, exc: Exception) -> float | None:
-    cap = countdown_cap(services().settings.visibility_timeout)
-    if isinstance(exc, ChatUnavailable):
-        return min(CHAT_RETRY_SECONDS * (task.request.retries + 1), cap)
-    return retry_countdown(exc, task.request.retries, cap=cap)
-
-
 def _retry_or_fail(task, exc: Exception, name: str, *, on_retry=None):
-    countdown = _countdown(task, exc)
-    if countdown is None or task.request.retries >= MAX_RETRIES:
-        TASKS.labels(task=name, outcome="failed").inc()
-        log.error("%s %s gave up: %s", name, task.request.id, exc)
-        raise exc
-    if on_retry is not None:
-        on_retry(countdown)
-    TASKS.labels(task=name, outcome="retry").inc()
-    log.warning("%s %s retrying in %.1fs: %s", name, task.request.id, countdown, exc)
-    raise task.retry(exc=exc, countdown=countdown, max_retries=MAX_RETRIES)
+    if isinstance(exc, ChatUnavailable):
+        countdown = min(CHAT_RETRY_SECONDS * (task.request.retries + 1),
+                        countdown_cap(services().settings.visibility_timeout))
+    else:
+        countdown = countdown_for(exc, task.request.retries, services().settings.visibility_timeout)
+    retry_or_fail(task, name, exc, countdown, on_retry)
 
 
 @shared_task(bind=True, name="worker.reminders.tasks.request_changed", acks_late=True)
