@@ -13,7 +13,7 @@ import time
 import redis
 from flask import Blueprint, current_app, jsonify, request
 
-from app.events import PayloadError, parse_event
+from app.events import PayloadError, ignored_shape, parse_event
 from app.signature import is_authentic
 from worker.celery_app import QUEUE
 from worker.queueing import task_message
@@ -60,6 +60,9 @@ def _receive():
     if event.task is None:
         outcome = "ignored" if event.known else "ignored_unknown"
         return _answer(event.name, outcome, 200, status="ignored", event=event.name)
+    why = ignored_shape(event.name, payload)
+    if why:
+        return _answer(event.name, "ignored", 200, event=event.name, reason=why)
 
     delivery_id = request.headers.get(DELIVERY_HEADER) or hashlib.sha256(raw).hexdigest()
     psw = current_app.extensions["psw"]

@@ -57,10 +57,12 @@ class Attempt:
 
 
 class WebhookSender:
-    """A queue and one worker thread, so deliveries leave in the order they were made."""
+    """Sends deliveries from a few lanes, each a queue, a thread and a session. The deliveries of
+    one issue share a lane, so they leave in the order they were made (as Jira's mostly do);
+    several lanes send concurrently, as Jira does, so one slow answer does not hold up the site."""
 
     def __init__(self, url: str | None = None, secret: str = "", *, attempts: int = 5,
-                 backoff: float = 0.2, timeout: float = 5.0):
+                 backoff: float = 0.2, timeout: float = 5.0, lanes: int = 4):
         if attempts < 1:
             raise ValueError(f"webhook attempts must be at least 1, got {attempts}")
         if backoff < 0 or timeout <= 0:
@@ -70,7 +72,9 @@ class WebhookSender:
         self.attempts = attempts
         self.backoff = backoff
         self.timeout = timeout
-        self._queue: queue.Queue = queue.Queue()
+        if lanes < 1:
+            raise ValueError(f"webhook lanes must be at least 1, got {lanes}")
+        self._queues: list[queue.Queue] = [queue.Queue() for _ in range(lanes)]
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._pending = 0
@@ -79,8 +83,8 @@ class WebhookSender:
         self._tries: dict[str, int] = {}
         self._attempts: list[Attempt] = []
         self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._session = requests.Session()
+        self._threads: list[threading.Thread] = []
+        self._local = threading.local()  # each lane's own requests.Session
 
     @property
     def signed(self) -> bool:
@@ -92,18 +96,21 @@ class WebhookSender:
             self._secret = secret
 
     def start(self) -> None:
-        if self._thread is None:
+        if not self._threads:
             self._stopping.clear()
-            self._thread = threading.Thread(target=self._run, name="jirasim-webhooks", daemon=True)
-            self._thread.start()
+            self._threads = [threading.Thread(target=self._run, args=(lane,), name=f"jirasim-webhooks-{i}",
+                                              daemon=True) for i, lane in enumerate(self._queues)]
+            for thread in self._threads:
+                thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        if self._thread is not None:
+        if self._threads:
             self._stopping.set()
-            self._queue.put(None)
-            self._thread.join(timeout)
-            self._thread = None
-        self._session.close()
+            for lane in self._queues:
+                lane.put(None)
+            for thread in self._threads:
+                thread.join(timeout)
+            self._threads = []
 
     def submit(self, event: str, payload: dict, issue_key: str | None = None) -> Delivery:
         """Record a new delivery of `payload` and queue it for sending."""
@@ -129,7 +136,8 @@ class WebhookSender:
                      delivery.event, delivery.id)
             return
         self._pending += 1
-        self._queue.put((self._generation, delivery))
+        lane = self._queues[hash(delivery.issue_key or delivery.id) % len(self._queues)]
+        lane.put((self._generation, delivery))
 
     @property
     def deliveries(self) -> list[Delivery]:
@@ -154,10 +162,12 @@ class WebhookSender:
             self._tries.clear()
             self._attempts.clear()
 
-    def _run(self) -> None:
+    def _run(self, lane: queue.Queue) -> None:
+        self._local.session = requests.Session()
         while True:
-            item = self._queue.get()
+            item = lane.get()
             if item is None:
+                self._local.session.close()
                 return
             generation, delivery = item
             try:
@@ -208,7 +218,7 @@ class WebhookSender:
         if not url:
             return None, "no webhook URL configured"
         try:
-            response = self._session.post(url, data=delivery.body, headers=headers, timeout=self.timeout)
+            response = self._local.session.post(url, data=delivery.body, headers=headers, timeout=self.timeout)
         except requests.RequestException as exc:
             return None, type(exc).__name__
         response.close()

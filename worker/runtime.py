@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
+import requests
 
 from worker.audit import AuditTrail
 from worker.config.live import LiveConfig
@@ -13,6 +14,7 @@ from worker.config.loader import default_config_path
 from worker.config.models import MappingConfig
 from worker.deliveries import DeliveryStore
 from worker.entitlement.sources import EntitlementSource, source_from_config
+from worker.jira.client import new_session
 from worker.jira.gateway import JiraGateway
 from worker.settings import Settings
 
@@ -37,9 +39,16 @@ class WorkerServices:
             self._sources[config.version] = source_from_config(config, self.settings)
         return self._sources[config.version]
 
+    @functools.cached_property
+    def jira_session(self) -> requests.Session:
+        # One per worker process (built after the fork, on first use): connections stay open.
+        if self.settings.jira is None:
+            raise ValueError("Jira is not configured: set JIRA_URL and its credentials")
+        return new_session(self.settings.jira)
+
     def gateway(self) -> JiraGateway:
-        # A fresh gateway per task: its call log then counts exactly that task's calls.
-        return JiraGateway.from_settings(self.settings)
+        # A fresh gateway per task, on the process's session: its call log counts that task's calls.
+        return JiraGateway.from_settings(self.settings, self.jira_session)
 
 
 def build_services(settings: Settings) -> WorkerServices:

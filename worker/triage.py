@@ -170,19 +170,23 @@ def triage(*, issue: dict[str, Any], delivery_id: str, config: MappingConfig, so
     if progress.complete(did):
         return result
 
+    # Each mark goes out with the next write's preparation, so a crash repeats at most the last
+    # write: the edit (harmless), or the comment, which is then looked for before it is posted.
+    done: list[str] = []
     if not progress.done(did, "edited"):
         if writes.fields or writes.update:
             result.rejected_fields = edit_dropping_rejected_fields(gateway, issue_key, writes)
-        progress.mark(did, "edited")
+        done.append("edited")
     if not progress.done(did, "commented"):
         if progress.done(did, "comment_sent") and _comment_exists(gateway, issue_key, did):
             log.info("triage %s: comment for decision %s already posted", issue_key, did)
         else:
-            progress.mark(did, "comment_sent")
+            progress.mark(did, *done, "comment_sent")
+            done = []
             gateway.add_internal_comment(issue_key, writes.comment)
-        progress.mark(did, "commented")
+        done.append("commented")
     gateway.set_property(issue_key, PROPERTY, writes.property)
-    progress.mark(did, "property")
+    progress.mark(did, *done, "property")
     result.status = "written"
     result.writes = writes
     return result

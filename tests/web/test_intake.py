@@ -148,17 +148,18 @@ def test_redis_down_is_503_so_jira_retries(settings):
     assert resp.get_json()["status"] == "unavailable"
 
 
-@pytest.mark.parametrize("sample", [
-    "zulip__issue_created_with_custom_fields.json",
-    "mattermost-plugin-jira__webhook-cloud-issue-created-many-fields.json",
-    "mattermost-plugin-jira__webhook-server-issue-updated-many-fields.json",
-    "mattermost-plugin-jira__webhook-server-comment-created.json",
-    "zulip__comment_created.json",
+@pytest.mark.parametrize("sample, status", [
+    ("zulip__issue_created_with_custom_fields.json", "queued"),
+    ("mattermost-plugin-jira__webhook-cloud-issue-created-many-fields.json", "queued"),
+    ("mattermost-plugin-jira__webhook-server-issue-updated-many-fields.json", "ignored"),  # labels only
+    ("mattermost-plugin-jira__webhook-server-comment-created.json", "queued"),
+    ("zulip__comment_created.json", "queued"),
 ])
-def test_real_cloud_and_server_payload_shapes_are_accepted(client, redis_client, shared_dir, sample):
+def test_real_cloud_and_server_payload_shapes_are_accepted(client, redis_client, shared_dir, sample, status):
     raw = (shared_dir / "jira-samples" / sample).read_bytes()
     resp = post(client, None, raw=raw)
-    assert resp.status_code == 202, resp.get_json()
+    assert resp.status_code in (200, 202), resp.get_json()
+    assert resp.get_json()["status"] == status
 
 
 def test_service_refuses_to_start_without_a_secret(settings):
@@ -178,3 +179,29 @@ def test_unsigned_mode_accepts_and_warns(settings, caplog):
     client = create_app(replace(settings, webhook_secret="", allow_unsigned_webhooks=True)).test_client()
     assert "ALLOW_UNSIGNED_WEBHOOKS" in caplog.text
     assert post(client, created(), secret=None).status_code == 202
+
+
+@pytest.mark.parametrize("payload, reason", [
+    ({"webhookEvent": "comment_created", "comment": {"id": "1", "body": "note", "jsdPublic": False},
+      "issue": {"key": "PS-1"}}, "internal comment: never a first response"),
+    ({"webhookEvent": "jira:issue_updated", "issue_event_type_name": "issue_commented",
+      "issue": {"key": "PS-1"}, "comment": {"id": "1"}}, "comment notice: the comment_created event carries the comment"),
+    ({"webhookEvent": "jira:issue_updated", "issue_event_type_name": "issue_updated", "issue": {"key": "PS-1"},
+      "changelog": {"items": [{"field": "labels", "fromString": "", "toString": "ps-l1"}]}}, "labels only"),
+])
+def test_events_that_cannot_matter_are_answered_without_a_task(client, redis_client, payload, reason):
+    resp = post(client, payload)
+    assert resp.status_code == 200
+    assert resp.get_json() == {"status": "ignored", "event": payload["webhookEvent"], "reason": reason}
+    assert queued_tasks(redis_client) == []
+
+
+@pytest.mark.parametrize("payload", [
+    {"webhookEvent": "comment_created", "comment": {"id": "1", "jsdPublic": True}, "issue": {"key": "PS-1"}},
+    {"webhookEvent": "comment_created", "comment": {"id": "1", "self": "http://dc/rest/api/2/issue/10/comment/1"}},
+    {"webhookEvent": "jira:issue_updated", "issue": {"key": "PS-1"},
+     "changelog": {"items": [{"field": "labels"}, {"field": "priority", "fieldId": "priority"}]}},
+])
+def test_public_comments_and_real_changes_are_queued(client, redis_client, payload):
+    assert post(client, payload).status_code == 202
+    assert len(queued_tasks(redis_client)) == 1

@@ -96,10 +96,10 @@ class JiraGateway:
         self.call_log: list[tuple[str, str]] = []
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "JiraGateway":
+    def from_settings(cls, settings: Settings, session: requests.Session | None = None) -> "JiraGateway":
         if settings.jira is None:
             raise ValueError("Jira is not configured: set JIRA_URL and its credentials")
-        return cls(settings.jira)
+        return cls(settings.jira, session)
 
     @property
     def deployment(self) -> str:
