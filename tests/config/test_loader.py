@@ -68,9 +68,17 @@ def test_an_unknown_time_zone(tmp_path):
 
 
 def test_a_missing_region(tmp_path):
-    path, text = broken(tmp_path, "order: [APAC, EMEA, AMER]", "order: [APAC, EMAE, AMER]")
-    assert problems(path) == [
-        f"{path}:{line_of(text, 'EMAE')}: follow_the_sun.order[1]: unknown region 'EMAE' (defined: AMER, APAC, EMEA)"]
+    # Regions are referenced by the entitlement records; checking the config checks them too.
+    from worker.entitlement.files import load_entitlements
+
+    records = default_config_path().parent.joinpath("entitlements.yaml").read_text()
+    path = tmp_path / "entitlements.yaml"
+    path.write_text(records.replace("region: EMEA", "region: EMAE", 1))
+    with pytest.raises(ConfigError) as caught:
+        load_entitlements(path, frozenset(load_config(default_config_path()).regions))
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:{line_of(path.read_text(), 'EMAE')}: entitlements[0].region: unknown region 'EMAE' "
+        "(the mapping config has AMER, APAC, EMEA)"]
 
 
 def test_bad_yaml(tmp_path):

@@ -17,7 +17,7 @@ _MAJOR_MINOR = re.compile(r"\d+\.\d+")
 def cross_check(config: MappingConfig) -> list[tuple[KeyPath, str]]:
     problems: list[tuple[KeyPath, str]] = []
     for check in (_levels, _severity, _regions, _reminders, _out_of_scope, _products, _releases,
-                  _follow_the_sun, _write_fields, _entitlement):
+                  _write_fields, _entitlement):
         problems.extend(check(config))
     return problems
 
@@ -106,16 +106,6 @@ def _releases(config: MappingConfig) -> Iterator[tuple[KeyPath, str]]:
             if not _MAJOR_MINOR.fullmatch(version):
                 yield ("releases", "end_of_life", product, version), \
                     f"expected a feature release such as \"9.12\", got {version!r}"
-
-
-def _follow_the_sun(config: MappingConfig) -> Iterator[tuple[KeyPath, str]]:
-    order = config.follow_the_sun.order
-    for index, code in enumerate(order):
-        if code not in config.regions:
-            yield ("follow_the_sun", "order", index), \
-                f"unknown region {code!r} (defined: {', '.join(sorted(config.regions)) or 'none'})"
-        elif code in order[:index]:
-            yield ("follow_the_sun", "order", index), f"region {code!r} is listed twice"
 
 
 def _write_fields(config: MappingConfig) -> Iterator[tuple[KeyPath, str]]:

@@ -188,11 +188,6 @@ class ProductsConfig(Strict):
     bundled_deployments: tuple[Annotated[str, one_of("deployment", DEPLOYMENTS)], ...] = ("data-center",)
 
 
-class FollowTheSunConfig(Strict):
-    order: tuple[str, ...] = ()  # regions in the order the day moves through them
-    handoff_before: Duration = timedelta(minutes=30)
-
-
 class AssetsAttributes(Strict):
     """Names of the Assets object attributes that hold each part of an entitlement record."""
 
@@ -229,7 +224,6 @@ class MappingConfig(Strict):
     out_of_scope: OutOfScopeConfig
     releases: ReleasesConfig = ReleasesConfig()
     products: ProductsConfig
-    follow_the_sun: FollowTheSunConfig = FollowTheSunConfig()
     entitlement: EntitlementSourceConfig
 
     _source: Path | None = PrivateAttr(default=None)
