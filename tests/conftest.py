@@ -59,6 +59,26 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture
+def worker_services(monkeypatch, redis_url, redis_client):
+    """Builds the worker's services from the environment, as a worker process does, for a fake
+    Cloud site at the given URL (answered by `responses`)."""
+    from worker import runtime
+
+    def build(site_url: str):
+        monkeypatch.setenv("REDIS_URL", redis_url)
+        monkeypatch.setenv("JIRA_URL", site_url)
+        monkeypatch.setenv("JIRA_EMAIL", "bot@example.com")
+        monkeypatch.setenv("JIRA_API_TOKEN", "test-token")
+        monkeypatch.delenv("MAPPING_CONFIG", raising=False)
+        monkeypatch.delenv("SHADOW_MODE", raising=False)
+        runtime.services.cache_clear()
+        return runtime.services()
+
+    yield build
+    runtime.services.cache_clear()
+
+
 def editable_config_copy(directory: Path) -> Path:
     """A copy of the shipped mapping config, its entitlement file still found, for a test to edit."""
     from worker.config.loader import default_config_path

@@ -11,7 +11,6 @@ import responses
 import time_machine
 from celery.exceptions import Retry
 
-from worker import runtime
 from worker.jira.errors import JiraRejected
 from worker.tasks import triage_request
 
@@ -20,19 +19,12 @@ SITE = "https://retry.atlassian.net"
 
 
 @pytest.fixture
-def delivery(monkeypatch, redis_url, redis_client):
-    monkeypatch.setenv("REDIS_URL", redis_url)
-    monkeypatch.setenv("JIRA_URL", SITE)
-    monkeypatch.setenv("JIRA_EMAIL", "bot@example.com")
-    monkeypatch.setenv("JIRA_API_TOKEN", "retry-token")
-    monkeypatch.delenv("MAPPING_CONFIG", raising=False)
-    monkeypatch.delenv("SHADOW_MODE", raising=False)
-    runtime.services.cache_clear()
+def delivery(worker_services, redis_client):
+    worker_services(SITE)
     redis_client.set("psw:delivery:d-1:body", PAYLOAD.read_bytes())
     # A minute after the request was created: a fresh delivery, so no read of the issue first.
     with time_machine.travel("2026-11-26T10:01:00Z", tick=False):
         yield "d-1"
-    runtime.services.cache_clear()
 
 
 def run_task(delivery_id):

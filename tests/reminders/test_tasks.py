@@ -12,7 +12,6 @@ import time_machine
 from celery.exceptions import Retry
 
 from tests.reminders.conftest import decision_property
-from worker import runtime
 from worker.reminders import schedule_for_decision
 from worker.reminders.store import ReminderStore
 from worker.reminders.tasks import dispatch_due, fire_reminder, request_changed
@@ -23,16 +22,8 @@ CREATED = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def worker_env(monkeypatch, redis_url, redis_client):
-    monkeypatch.setenv("REDIS_URL", redis_url)
-    monkeypatch.setenv("JIRA_URL", SITE)
-    monkeypatch.setenv("JIRA_EMAIL", "bot@example.com")
-    monkeypatch.setenv("JIRA_API_TOKEN", "tasks-token")
-    monkeypatch.delenv("MAPPING_CONFIG", raising=False)
-    monkeypatch.delenv("SHADOW_MODE", raising=False)
-    runtime.services.cache_clear()
-    yield runtime.services()
-    runtime.services.cache_clear()
+def worker_env(worker_services):
+    return worker_services(SITE)
 
 
 def queued(redis_client) -> list[tuple[str, list]]:
