@@ -14,6 +14,8 @@ from worker.audit import AuditTrail
 from worker.config.live import LiveConfig
 from worker.config.loader import default_config_path
 from worker.deliveries import DeliveryStore
+from worker.reminders.events import ChangeRules
+from worker.reminders.settings import reminder_settings
 from worker.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -32,12 +34,20 @@ class Services:
     deliveries: DeliveryStore
     celery: Celery
     audit: AuditTrail
+    _rules: tuple[str, ChangeRules] | None = None
 
     @functools.cached_property
     def live_config(self) -> LiveConfig:
-        # Loaded on first use: the webhook intake does not need the mapping config.
+        # Loaded on first use, not at start: queueing a created request needs no config.
         path = self.settings.mapping_config or default_config_path()
         return LiveConfig(Path(path), self.redis)
+
+    def change_rules(self) -> ChangeRules:
+        """The reminders' rules for change events, for the running config (rebuilt when it changes)."""
+        config = self.live_config.current()
+        if self._rules is None or self._rules[0] != config.version:
+            self._rules = (config.version, ChangeRules.from_config(config, reminder_settings().responded_statuses))
+        return self._rules[1]
 
 
 def create_app(settings: Settings | None = None, celery_app: Celery | None = None) -> Flask:

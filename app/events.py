@@ -33,24 +33,6 @@ IGNORED: frozenset[str] = frozenset({
 })
 
 
-def ignored_shape(name: str, payload: dict) -> str | None:
-    """Why a routed event needs no task, when its body alone says so; None when it needs one.
-
-    Kept to what no config or Jira call is needed for. Each triage produces such events itself
-    (its internal comment, its label edit), so answering them here keeps them off the queue.
-    """
-    if name == "comment_created":
-        if (payload.get("comment") or {}).get("jsdPublic") is False:
-            return "internal comment: never a first response"
-    elif name == "jira:issue_updated":
-        items = (payload.get("changelog") or {}).get("items") or []
-        if not items and payload.get("issue_event_type_name") == "issue_commented":
-            return "comment notice: the comment_created event carries the comment"
-        if items and all(item.get("field") == "labels" for item in items):
-            return "labels only"
-    return None
-
-
 class PayloadError(ValueError):
     """The body is not a Jira webhook; the message says why, for a 400."""
 

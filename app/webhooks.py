@@ -13,9 +13,11 @@ import time
 import redis
 from flask import Blueprint, current_app, jsonify, request
 
-from app.events import PayloadError, ignored_shape, parse_event
+from app.events import CHANGE_TASK, ROUTES, PayloadError, parse_event
 from app.signature import is_authentic
 from worker.celery_app import QUEUE
+from worker.config.live import NoUsableConfig
+from worker.reminders.events import needs_no_task
 from worker.queueing import task_message
 from worker.metrics import WEBHOOK_SECONDS, WEBHOOKS
 
@@ -39,6 +41,18 @@ def receive():
         WEBHOOK_SECONDS.observe(time.perf_counter() - started)
 
 
+def _needs_no_task(event_name: str, payload: dict) -> str | None:
+    """Why a change event needs no task, judged from the body by the reminders' own rules; None
+    (queue it) whenever that cannot be told, including when no usable config is loaded."""
+    if ROUTES.get(event_name) != CHANGE_TASK:
+        return None
+    try:
+        rules = current_app.extensions["psw"].change_rules()
+    except NoUsableConfig:
+        return None
+    return needs_no_task(payload, rules)
+
+
 def _receive():
     settings = current_app.extensions["psw"].settings
     raw = request.get_data(cache=False)  # 413 past MAX_CONTENT_LENGTH, before reading it all
@@ -60,7 +74,7 @@ def _receive():
     if event.task is None:
         outcome = "ignored" if event.known else "ignored_unknown"
         return _answer(event.name, outcome, 200, status="ignored", event=event.name)
-    why = ignored_shape(event.name, payload)
+    why = _needs_no_task(event.name, payload)
     if why:
         return _answer(event.name, "ignored", 200, event=event.name, reason=why)
 

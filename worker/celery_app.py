@@ -44,7 +44,7 @@ def make_celery(settings: Settings | None = None) -> Celery:
         task_publish_retry=True,
         task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2,
                                    "interval_max": 0.2},
-        worker_send_task_events=True,
+        worker_send_task_events=False,  # Flower switches them on while it watches (enable_events)
         worker_hijack_root_logger=False,
         timezone="UTC",
         enable_utc=True,

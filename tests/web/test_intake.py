@@ -120,9 +120,16 @@ def test_a_failed_queue_write_leaves_the_delivery_unclaimed(client, redis_client
     assert len(queued_tasks(redis_client)) == 1
 
 
-@pytest.mark.parametrize("event", ["jira:issue_updated", "comment_created"])
-def test_updates_and_comments_are_queued_for_the_reminder_logic(client, redis_client, event):
-    resp = post(client, {"webhookEvent": event, "issue": {"key": "PS-1"}}, delivery=f"e-{event}")
+RESOLVED = {"webhookEvent": "jira:issue_updated",
+            "issue": {"key": "PS-1", "fields": {"status": {"name": "Resolved", "statusCategory": {"key": "done"}}}},
+            "changelog": {"items": [{"field": "status", "fieldId": "status", "toString": "Resolved"}]}}
+PUBLIC_REPLY = {"webhookEvent": "comment_created", "issue": {"key": "PS-1"},
+                "comment": {"id": "1", "body": "Looking at it now", "jsdPublic": True}}
+
+
+@pytest.mark.parametrize("payload", [RESOLVED, PUBLIC_REPLY], ids=["resolved", "public reply"])
+def test_updates_and_comments_are_queued_for_the_reminder_logic(client, redis_client, payload):
+    resp = post(client, payload, delivery="e-1")
     assert resp.status_code == 202
     [message] = queued_tasks(redis_client)
     assert message["headers"]["task"] == "worker.reminders.tasks.request_changed"
@@ -181,14 +188,25 @@ def test_unsigned_mode_accepts_and_warns(settings, caplog):
     assert post(client, created(), secret=None).status_code == 202
 
 
+OWN_EDIT = {"webhookEvent": "jira:issue_updated",
+            "issue": {"key": "PS-1", "fields": {"customfield_10110": "L1", "priority": {"name": "Highest"}}},
+            "changelog": {"items": [
+                {"field": "priority", "fieldId": "priority", "toString": "Highest"},
+                {"field": "labels", "fieldId": "labels", "toString": "priority-support ps-l1"},
+                {"field": "Priority Support level", "fieldId": "customfield_10110", "fieldtype": "custom",
+                 "toString": "L1"}]}}
+
+
 @pytest.mark.parametrize("payload, reason", [
     ({"webhookEvent": "comment_created", "comment": {"id": "1", "body": "note", "jsdPublic": False},
-      "issue": {"key": "PS-1"}}, "internal comment: never a first response"),
+      "issue": {"key": "PS-1"}}, "internal comment"),
     ({"webhookEvent": "jira:issue_updated", "issue_event_type_name": "issue_commented",
-      "issue": {"key": "PS-1"}, "comment": {"id": "1"}}, "comment notice: the comment_created event carries the comment"),
-    ({"webhookEvent": "jira:issue_updated", "issue_event_type_name": "issue_updated", "issue": {"key": "PS-1"},
-      "changelog": {"items": [{"field": "labels", "fromString": "", "toString": "ps-l1"}]}}, "labels only"),
-])
+      "issue": {"key": "PS-1"}, "comment": {"id": "1"}}, "no change the reminders depend on"),
+    ({"webhookEvent": "jira:issue_updated", "issue": {"key": "PS-1"},
+      "changelog": {"items": [{"field": "labels", "fieldId": "labels", "toString": "vip"}]}},
+     "no change the reminders depend on"),
+    (OWN_EDIT, "no change the reminders depend on"),
+], ids=["internal comment", "comment notice", "labels only", "the triage's own edit"])
 def test_events_that_cannot_matter_are_answered_without_a_task(client, redis_client, payload, reason):
     resp = post(client, payload)
     assert resp.status_code == 200
@@ -196,12 +214,17 @@ def test_events_that_cannot_matter_are_answered_without_a_task(client, redis_cli
     assert queued_tasks(redis_client) == []
 
 
-@pytest.mark.parametrize("payload", [
-    {"webhookEvent": "comment_created", "comment": {"id": "1", "jsdPublic": True}, "issue": {"key": "PS-1"}},
-    {"webhookEvent": "comment_created", "comment": {"id": "1", "self": "http://dc/rest/api/2/issue/10/comment/1"}},
-    {"webhookEvent": "jira:issue_updated", "issue": {"key": "PS-1"},
-     "changelog": {"items": [{"field": "labels"}, {"field": "priority", "fieldId": "priority"}]}},
-])
-def test_public_comments_and_real_changes_are_queued(client, redis_client, payload):
+AGENT_PRIORITY = {"webhookEvent": "jira:issue_updated",
+                  "issue": {"key": "PS-1", "fields": {"customfield_10110": "L3", "priority": {"name": "Highest"}}},
+                  "changelog": {"items": [{"field": "priority", "fieldId": "priority", "toString": "Highest"}]}}
+DC_SEVERITY = {"webhookEvent": "jira:issue_updated", "issue": {"key": "PS-1", "fields": {}},
+               "changelog": {"items": [{"field": "Severity", "fieldtype": "custom", "toString": "L1 - Production down"}]}}
+DC_COMMENT = {"webhookEvent": "comment_created",
+              "comment": {"id": "1", "body": "hi", "self": "http://dc/rest/api/2/issue/10/comment/1"}}
+
+
+@pytest.mark.parametrize("payload", [AGENT_PRIORITY, DC_SEVERITY, DC_COMMENT],
+                         ids=["an agent's priority change", "a DC custom field by name", "a DC comment"])
+def test_real_changes_and_what_only_the_worker_can_judge_are_queued(client, redis_client, payload):
     assert post(client, payload).status_code == 202
     assert len(queued_tasks(redis_client)) == 1

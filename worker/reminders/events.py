@@ -159,3 +159,24 @@ class FieldIds:
                     pipe.expire(self.KEY, self.TTL)
                     pipe.execute()
         return self._names
+
+
+def body_field_id(item: Mapping[str, Any]) -> str | None:
+    """The field id a changelog item names by itself (Cloud always; Data Center for system fields)."""
+    if item.get("fieldId"):
+        return str(item["fieldId"])
+    return None if item.get("fieldtype") == "custom" else (str(item["field"]) if item.get("field") else None)
+
+
+def needs_no_task(body: Mapping[str, Any], rules: ChangeRules) -> str | None:
+    """Why this event needs no task, when the body alone can tell; None when it may need one.
+
+    The web process asks this before queueing, so that the events each triage causes itself (its
+    internal comment, its own edit) stay off the queue. A Data Center custom field named only by
+    its name cannot be judged without Jira, so such an event is always queued.
+    """
+    items = (body.get("changelog") or {}).get("items") or []
+    if any(isinstance(item, Mapping) and body_field_id(item) is None for item in items):
+        return None
+    change = classify(body, rules, body_field_id)
+    return None if change.relevant else change.ignored
