@@ -29,7 +29,10 @@ POLL_INTERVAL = 0.05  # how soon stop() takes effect; socketserver's default 0.5
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """The app logs each call itself; werkzeug's access log would say it twice."""
+    """The app logs each call itself; werkzeug's access log would say it twice. HTTP/1.1, so
+    clients keep their connections open as they do with a real Jira site."""
+
+    protocol_version = "HTTP/1.1"
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
