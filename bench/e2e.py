@@ -176,7 +176,7 @@ def main() -> list[dict]:
         "intake answers the comment notices without a task, the edit's update becomes a `request_changed` task. "
         "'created only' leaves those out, which shows the triage path alone. At 100/s the whole stack needs most "
         "of the 2 cores, so its p99 swings widely between runs on a shared machine (on 2026-11-26, between "
-        "117 ms and 3.3 s over six runs with every event): compare rows of one run.",
+        "117 ms and 3.3 s across the day's runs with every event): compare rows of one run.",
         "", *rows, "",
         "Aim: at most 3 Jira calls per triage; p99 under 250 ms at 100 per second. " + verdict(results),
     ])
