@@ -228,3 +228,14 @@ DC_COMMENT = {"webhookEvent": "comment_created",
 def test_real_changes_and_what_only_the_worker_can_judge_are_queued(client, redis_client, payload):
     assert post(client, payload).status_code == 202
     assert len(queued_tasks(redis_client)) == 1
+
+
+@pytest.mark.parametrize("payload, status", [
+    ({"webhookEvent": "jira:issue_updated", "issue": "PS-1", "changelog": []}, "queued"),
+    ({"webhookEvent": "jira:issue_updated", "issue": {"key": "PS-1", "fields": []}, "changelog": {"items": ["x"]}},
+     "ignored"),
+    ({"webhookEvent": "comment_created", "comment": "hello"}, "ignored"),
+])
+def test_odd_shapes_inside_a_change_event_get_an_answer_not_a_500(client, redis_client, payload, status):
+    # What the intake cannot read is queued for the worker to judge; nothing is lost to a crash.
+    assert post(client, payload).get_json()["status"] == status
