@@ -15,7 +15,6 @@ from worker.config.live import LiveConfig
 from worker.config.loader import default_config_path
 from worker.deliveries import DeliveryStore
 from worker.reminders.events import ChangeRules
-from worker.reminders.settings import reminder_settings
 from worker.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,7 +45,7 @@ class Services:
         """The reminders' rules for change events, for the running config (rebuilt when it changes)."""
         config = self.live_config.current()
         if self._rules is None or self._rules[0] != config.version:
-            self._rules = (config.version, ChangeRules.from_config(config, reminder_settings().responded_statuses))
+            self._rules = (config.version, ChangeRules.from_config(config, self.settings.reminders.responded_statuses))
         return self._rules[1]
 
 

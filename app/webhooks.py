@@ -13,7 +13,7 @@ import time
 import redis
 from flask import Blueprint, current_app, jsonify, request
 
-from app.events import CHANGE_TASK, ROUTES, PayloadError, parse_event
+from app.events import CHANGE_TASK, PayloadError, WebhookEvent, parse_event
 from app.signature import is_authentic
 from worker.celery_app import QUEUE
 from worker.config.live import NoUsableConfig
@@ -41,10 +41,10 @@ def receive():
         WEBHOOK_SECONDS.observe(time.perf_counter() - started)
 
 
-def _needs_no_task(event_name: str, payload: dict) -> str | None:
+def _needs_no_task(event: WebhookEvent, payload: dict) -> str | None:
     """Why a change event needs no task, judged from the body by the reminders' own rules; None
     (queue it) whenever that cannot be told, including when no usable config is loaded."""
-    if ROUTES.get(event_name) != CHANGE_TASK:
+    if event.task != CHANGE_TASK:
         return None
     try:
         return needs_no_task(payload, current_app.extensions["psw"].change_rules())
@@ -76,7 +76,7 @@ def _receive():
     if event.task is None:
         outcome = "ignored" if event.known else "ignored_unknown"
         return _answer(event.name, outcome, 200, status="ignored", event=event.name)
-    why = _needs_no_task(event.name, payload)
+    why = _needs_no_task(event, payload)
     if why:
         return _answer(event.name, "ignored", 200, event=event.name, reason=why)
 

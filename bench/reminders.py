@@ -43,7 +43,7 @@ from worker.embedded_redis import find_or_start, with_db
 from worker.queueing import task_message
 from worker.reminders import schedule_for_decision
 from worker.reminders.dispatch import FIRE_TASK, dispatch_due
-from worker.reminders.settings import ReminderSettings
+from worker.settings import ReminderSettings
 from worker.reminders.store import DUE, ReminderStore, member
 from worker.settings import Settings
 

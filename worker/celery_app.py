@@ -48,17 +48,15 @@ def make_celery(settings: Settings | None = None) -> Celery:
         worker_hijack_root_logger=False,
         timezone="UTC",
         enable_utc=True,
-        beat_schedule=_beat_schedule(),
+        beat_schedule=_beat_schedule(settings),
     )
     return app
 
 
-def _beat_schedule() -> dict:
+def _beat_schedule(settings: Settings) -> dict:
     # Short ticks that expire rather than pile up behind a busy queue: a dispatch or a sweep
     # that could not start in time is simply superseded by the next one.
-    from worker.reminders.settings import ReminderSettings
-
-    reminders = ReminderSettings.from_env()
+    reminders = settings.reminders
     return {
         "reminders-dispatch": {
             "task": "worker.reminders.tasks.dispatch_due",

@@ -23,13 +23,12 @@ from worker.entitlement.sources import EntitlementSource
 from worker.jira.errors import JiraError, JiraRejected
 from worker.jira.gateway import JiraGateway
 from worker.metrics import REJECTED_FIELDS
-from worker.policy.decision import Decision, decide
+from worker.policy.decision import PROPERTY, Decision, decide
 from worker.policy.entitlement import normalise_sen
 from worker.policy.facts import RequestFacts, extract_facts
 
 log = logging.getLogger(__name__)
 
-PROPERTY = "priority-support"
 LATE_AFTER = timedelta(minutes=10)
 PROGRESS_TTL = timedelta(days=30)
 STEPS = ("edited", "commented", "property")

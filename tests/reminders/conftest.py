@@ -15,7 +15,7 @@ from worker.audit import AuditTrail
 from worker.config.models import MappingConfig
 from worker.jira.gateway import JiraGateway
 from worker.policy.decision import decide
-from worker.reminders.settings import ReminderSettings
+from worker.settings import ReminderSettings
 from worker.settings import JiraSite, Settings
 
 SEVERITY = {"L1": "L1 - Production down", "L2": "L2 - Serious degradation",

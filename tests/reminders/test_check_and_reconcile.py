@@ -12,7 +12,7 @@ from tests.reminders.conftest import decision_property, make_services
 from worker.reminders import schedule_for_decision
 from worker.reminders.firing import check_request
 from worker.reminders.reconcile import open_jql, reconcile, untriaged_jql
-from worker.reminders.settings import ReminderSettings
+from worker.settings import ReminderSettings
 from worker.reminders.store import ReminderStore
 
 UTC = timezone.utc

@@ -14,7 +14,7 @@ from worker.reminders import schedule_for_decision
 from worker.reminders.actions import ChatUnavailable, marker
 from worker.reminders.dispatch import dispatch_due
 from worker.reminders.firing import fire
-from worker.reminders.settings import ReminderSettings
+from worker.settings import ReminderSettings
 from worker.reminders.store import ReminderStore
 
 UTC = timezone.utc

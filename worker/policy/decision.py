@@ -23,6 +23,9 @@ from worker.policy.severity import Severity, apply_environment_cap, assess_sever
 UTC = timezone.utc
 
 
+# The issue property that holds the decision as JSON: Jira keeps the record (DESIGN.md decision 2).
+PROPERTY = "priority-support"
+
 @dataclass(frozen=True)
 class Decision:
     issue_key: str

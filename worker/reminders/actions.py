@@ -6,6 +6,8 @@ own comment and does not post a second one.
 """
 from __future__ import annotations
 
+import os
+
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from worker.policy.decision import iso_utc
 from worker.reminders.plan import ReminderPlan, Threshold
 
 MARKER_PREFIX = "psw-reminder:"
@@ -88,7 +91,7 @@ def chat_payload(plan: ReminderPlan, threshold: Threshold, summary: str, now: da
             f"initial-response target elapsed, {state}.")
     return {"text": text, "issue_key": plan.issue_key, "summary": summary, "level": plan.level,
             "threshold": threshold.percent, "time_left_seconds": max(0, int(left.total_seconds())),
-            "due": plan.due.strftime("%Y-%m-%dT%H:%M:%SZ") if plan.due else None}
+            "due": iso_utc(plan.due) if plan.due else None}
 
 
 def post_chat(url: str, payload: dict[str, Any], timeout: float, session: requests.Session | None = None) -> None:
@@ -98,3 +101,11 @@ def post_chat(url: str, payload: dict[str, Any], timeout: float, session: reques
         raise ChatUnavailable(f"chat webhook unreachable: {type(exc).__name__}") from None
     if response.status_code >= 300:
         raise ChatUnavailable(f"chat webhook answered {response.status_code}")
+
+
+def chat_webhook_url(variable: str | None, env: Mapping[str, str] | None = None) -> str | None:
+    """The chat webhook URL held by the variable the mapping config names (a secret: never log it)."""
+    if not variable:
+        return None
+    env = os.environ if env is None else env
+    return env.get(variable, "").strip() or None

@@ -133,14 +133,10 @@ class FieldIds:
         self._names: dict[str, str] | None = None
 
     def __call__(self, item: Mapping[str, Any]) -> str | None:
-        if item.get("fieldId"):
-            return str(item["fieldId"])
-        field = item.get("field")
-        if not field:
-            return None
-        if item.get("fieldtype") != "custom":
-            return str(field)
-        return self._by_name().get(str(field).casefold())
+        named = body_field_id(item)
+        if named is not None or not item.get("field"):
+            return named
+        return self._by_name().get(str(item["field"]).casefold())
 
     def _by_name(self) -> dict[str, str]:
         if self._names is None:

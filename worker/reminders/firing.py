@@ -29,9 +29,11 @@ from worker.reminders.actions import (
     render_comment,
 )
 from worker.metrics import REMINDERS
-from worker.reminders.plan import PROPERTY, threshold_code
+from worker.policy.decision import PROPERTY, iso_utc
+from worker.reminders.plan import threshold_code
 from worker.reminders.schedule import cancel_reminders, configured_codes, plan_or_none
-from worker.reminders.settings import ReminderSettings, chat_webhook_url
+from worker.reminders.actions import chat_webhook_url
+from worker.settings import ReminderSettings
 from worker.reminders.store import ReminderStore, parse_member
 
 log = logging.getLogger(__name__)
@@ -157,7 +159,7 @@ def _fire_held(services, store: ReminderStore, name: str, issue_key: str, code: 
     store.mark_fired(issue_key, plan.cycle, code)
     store.release(name)
     services.audit.record(issue_key, "reminder", threshold=code, cycle=plan.cycle, level=plan.level,
-                          due=plan.due.strftime("%Y-%m-%dT%H:%M:%SZ") if plan.due else None,
+                          due=iso_utc(plan.due) if plan.due else None,
                           actions=actions, jira_calls=len(gateway.call_log))
     log.info("reminder %s: fired %s%% (%s)", issue_key, code, ", ".join(actions) or "no actions")
     return Outcome("fired", issue_key, ", ".join(actions))

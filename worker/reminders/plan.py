@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-PROPERTY = "priority-support"
+from worker.policy.decision import PROPERTY
 
 
 class PlanError(ValueError):

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from worker.metrics import RECONCILED
-from worker.reminders.plan import PROPERTY
+from worker.policy.decision import PROPERTY
 from worker.reminders.schedule import plan_or_none, rebuild_missing
-from worker.reminders.settings import ReminderSettings
+from worker.settings import ReminderSettings
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from worker.policy.decision import iso_utc
 from worker.reminders.plan import PlanError, ReminderPlan, threshold_code
 from worker.reminders.store import ReminderStore
 
@@ -113,7 +114,7 @@ def plan_or_none(issue_key: str, prop: Any) -> ReminderPlan | None:
 
 
 def _iso(instant: datetime | None) -> str | None:
-    return instant.strftime("%Y-%m-%dT%H:%M:%SZ") if instant else None
+    return iso_utc(instant) if instant else None
 
 
 def _listing(entries: dict[str, datetime]) -> list[dict[str, str]]:

@@ -24,7 +24,6 @@ from worker.reminders.dispatch import dispatch_due as dispatch
 from worker.reminders.events import ChangeRules, FieldIds, classify
 from worker.reminders.reconcile import TRIAGE_TASK
 from worker.reminders.reconcile import reconcile as sweep
-from worker.reminders.settings import reminder_settings
 from worker.reminders.store import ReminderStore
 from worker.retrying import countdown_for, retry_or_fail
 from worker.runtime import services
@@ -57,7 +56,7 @@ def request_changed(self, delivery_id: str) -> dict:
         TASKS.labels(task="request_changed", outcome="expired").inc()
         log.error("request_changed: delivery %s has no stored body (expired?)", delivery_id)
         return {"status": "expired"}
-    settings = reminder_settings()
+    settings = services().settings.reminders
     rules = ChangeRules.from_config(svc.config(), settings.responded_statuses)
     try:
         change = classify(body, rules, FieldIds(svc.redis, svc.gateway))
@@ -80,7 +79,7 @@ def request_changed(self, delivery_id: str) -> dict:
 def fire_reminder(self, member: str) -> dict:
     svc = services()
     try:
-        outcome = firing.fire(svc, member, clock.now(), reminder_settings(), attempt=self.request.retries)
+        outcome = firing.fire(svc, member, clock.now(), services().settings.reminders, attempt=self.request.retries)
     except (JiraError, ChatUnavailable) as exc:
         # The claim must outlast the wait, or the beat would hand the reminder out again meanwhile.
         store, hold = ReminderStore(svc.redis), firing.hold_for(svc)
@@ -93,7 +92,7 @@ def fire_reminder(self, member: str) -> dict:
 @shared_task(bind=True, name="worker.reminders.tasks.dispatch_due", acks_late=True)
 def dispatch_due(self) -> dict:
     svc = services()
-    settings = reminder_settings()
+    settings = services().settings.reminders
     result = dispatch(ReminderStore(svc.redis), lambda member: task_message(self.app, FIRE_TASK, [member], QUEUE),
                       QUEUE, clock.now(), timedelta(seconds=settings.lease), batch=settings.dispatch_batch)
     TASKS.labels(task="dispatch_due", outcome="ok").inc()
@@ -105,7 +104,7 @@ def reconcile(self) -> dict:
     svc = services()
     try:
         report = sweep(svc, clock.now(), lambda key, reason: _queue(self, TRIAGE_TASK, [key, reason]),
-                       reminder_settings())
+                       services().settings.reminders)
     except JiraError as exc:
         # The next sweep does the whole job again; no retry piling up behind it.
         TASKS.labels(task="reconcile", outcome="failed").inc()
