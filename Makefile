@@ -20,7 +20,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/psw run
 
-## Run the whole test suite (uses REDIS_URL, a Redis on 127.0.0.1:6379, or starts an embedded one).
+## Run the whole test suite (on a redis-server of its own, or TEST_REDIS_URL).
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

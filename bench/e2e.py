@@ -19,7 +19,7 @@ import requests
 
 from bench.report import machine, write_section
 from tests.integration.processes import Service, web, worker
-from worker.embedded_redis import find_or_start, free_port, with_db
+from worker.embedded_redis import private_or_named, free_port, with_db
 
 SECRET = "bench-e2e-secret"
 RATES = (50, 100, 200)
@@ -112,7 +112,7 @@ def measure(sim_url: str, rate: float, services: dict[str, Service]) -> dict:
 
 def run_stack(events: str, rates: tuple[int, ...]) -> list[dict]:
     log_dir = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
-    redis_url, server = find_or_start(log_dir / "redis", os.environ.get("REDIS_URL"))
+    redis_url, server = private_or_named(log_dir / "redis", os.environ.get("TEST_REDIS_URL"))
     redis_url = with_db(redis_url, 15)
     redis.Redis.from_url(redis_url).flushdb()
     web_port, sim_port = free_port(), free_port()

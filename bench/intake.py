@@ -14,7 +14,7 @@ from app.signature import sign
 from bench import load
 from bench.report import machine, write_section
 from tests.integration.processes import Service, BIN
-from worker.embedded_redis import find_or_start, free_port, with_db
+from worker.embedded_redis import private_or_named, free_port, with_db
 
 SECRET = "bench-secret"
 RATE = 500
@@ -63,7 +63,7 @@ def measure(url: str, run_id: str, duration: float) -> dict:
 
 def main(duration: float = 10.0) -> dict:
     log_dir = Path(tempfile.mkdtemp(prefix="bench-intake-"))
-    redis_url, server = find_or_start(log_dir / "redis", os.environ.get("REDIS_URL"))
+    redis_url, server = private_or_named(log_dir / "redis", os.environ.get("TEST_REDIS_URL"))
     redis_url = with_db(redis_url, 14)
     client = redis.Redis.from_url(redis_url)
     client.flushdb()

