@@ -15,8 +15,10 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 
 from worker import clock
+from worker.bodies import BodyError, parse_json, shorten
 from worker.config.live import NoUsableConfig
 from worker.explain import ExplainError, as_json, explain
+from worker.instants import within_range
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -70,15 +72,17 @@ def config():
 @bp.post("/explain")
 @admin_only
 def explain_payload():
-    body = request.get_json(silent=True)
-    if body is None:
-        return _error(400, "the body must be a JSON webhook payload (or an issue's JSON)")
+    try:
+        body = parse_json(request.get_data(cache=False))
+    except BodyError as exc:
+        return _error(400, f"the body must be a JSON webhook payload (or an issue's JSON): {exc}")
     now = clock.now()
     if request.args.get("now"):
+        given = shorten(repr(request.args["now"]))
         try:
-            now = datetime.fromisoformat(request.args["now"])
-        except ValueError:
-            return _error(400, f"now={request.args['now']!r} is not an ISO 8601 instant")
+            now = within_range(datetime.fromisoformat(request.args["now"]), "now")
+        except ValueError as exc:
+            return _error(400, f"now={given} is not an ISO 8601 instant the SLA clock counts in ({exc})")
         if now.tzinfo is None:
             return _error(400, "now needs a UTC offset, e.g. 2026-11-26T10:00:00Z")
     running, broken = _config()
@@ -95,6 +99,6 @@ def explain_payload():
 @admin_only
 def issue_audit(issue_key: str):
     if not re.fullmatch(r"[A-Z][A-Z0-9_]*-\d+", issue_key):
-        return _error(400, f"{issue_key!r} is not an issue key such as PS-123")
+        return _error(400, f"{shorten(repr(issue_key))} is not an issue key such as PS-123")
     entries = current_app.extensions["psw"].audit.entries(issue_key)
     return jsonify(issue=issue_key, entries=entries)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from worker.bodies import mapping, shorten, text
+
 TRIAGE_TASK = "worker.tasks.triage_request"
 CHANGE_TASK = "worker.reminders.tasks.request_changed"
 
@@ -33,6 +35,16 @@ IGNORED: frozenset[str] = frozenset({
 })
 
 
+# Their tasks start from the issue the body names; a body naming none can never be handled.
+NEEDS_ISSUE_KEY: frozenset[str] = frozenset({"jira:issue_created", "jira:issue_updated"})
+
+
+def metric_label(event_name: str) -> str:
+    """The event's name as a metric label: a name from the tables above, else "other", so a
+    sender inventing names cannot grow /metrics without bound."""
+    return event_name if event_name in ROUTES or event_name in IGNORED or event_name == "-" else "other"
+
+
 class PayloadError(ValueError):
     """The body is not a Jira webhook; the message says why, for a 400."""
 
@@ -55,4 +67,6 @@ def parse_event(payload: object) -> WebhookEvent:
         raise PayloadError("body has no webhookEvent")
     if not isinstance(name, str):
         raise PayloadError("webhookEvent must be a string")
+    if name in NEEDS_ISSUE_KEY and not text(mapping(payload.get("issue")).get("key")):
+        raise PayloadError(f"{shorten(name)} needs issue.key, the key of the issue it is about")
     return WebhookEvent(name=name, task=ROUTES.get(name))

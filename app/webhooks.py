@@ -6,16 +6,17 @@ The web process never calls Jira. Every way this can fail answers with a status 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 
 import redis
 from flask import Blueprint, current_app, jsonify, request
 
-from app.events import CHANGE_TASK, PayloadError, WebhookEvent, parse_event
+from app.body import read_body
+from app.events import CHANGE_TASK, PayloadError, WebhookEvent, metric_label, parse_event
 from app.signature import is_authentic
 from worker.celery_app import QUEUE
+from worker.bodies import BodyError, parse_json, shorten
 from worker.config.live import NoUsableConfig
 from worker.reminders.events import needs_no_task
 from worker.queueing import task_message
@@ -28,7 +29,7 @@ DELIVERY_HEADER = "X-Atlassian-Webhook-Identifier"
 
 
 def _answer(event_name: str, outcome: str, http_status: int, **body):
-    WEBHOOKS.labels(event=event_name, outcome=outcome).inc()
+    WEBHOOKS.labels(event=metric_label(event_name), outcome=outcome).inc()
     return jsonify(status=body.pop("status", outcome), **body), http_status
 
 
@@ -57,7 +58,7 @@ def _needs_no_task(event: WebhookEvent, payload: dict) -> str | None:
 
 def _receive():
     settings = current_app.extensions["psw"].settings
-    raw = request.get_data(cache=False)  # 413 past MAX_CONTENT_LENGTH, before reading it all
+    raw = read_body(settings.webhook_max_bytes)  # 413 past the limit, chunked or not
 
     if settings.webhook_secret and not is_authentic(
         settings.webhook_secret, raw, request.headers.get("X-Hub-Signature"), request.args.get("token")
@@ -65,9 +66,9 @@ def _receive():
         return _answer("-", "unauthorized", 401, message="missing or wrong webhook signature")
 
     try:
-        payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        return _answer("-", "bad_request", 400, message=f"body is not JSON: {exc}")
+        payload = parse_json(raw)
+    except BodyError as exc:
+        return _answer("-", "bad_request", 400, message=f"body is not JSON this service reads: {exc}")
     try:
         event = parse_event(payload)
     except PayloadError as exc:
@@ -75,10 +76,10 @@ def _receive():
 
     if event.task is None:
         outcome = "ignored" if event.known else "ignored_unknown"
-        return _answer(event.name, outcome, 200, status="ignored", event=event.name)
+        return _answer(event.name, outcome, 200, status="ignored", event=shorten(event.name))
     why = _needs_no_task(event, payload)
     if why:
-        return _answer(event.name, "ignored", 200, event=event.name, reason=why)
+        return _answer(event.name, "ignored", 200, event=event.name, reason=shorten(why))
 
     delivery_id = request.headers.get(DELIVERY_HEADER) or hashlib.sha256(raw).hexdigest()
     psw = current_app.extensions["psw"]

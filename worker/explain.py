@@ -51,7 +51,7 @@ def explain(body: Any, config: MappingConfig, now: datetime,
     record = entitlement_for(facts, config, entitlements)
     try:
         return decide(facts, record, config, now), facts
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise ExplainError(str(exc)) from None
 
 

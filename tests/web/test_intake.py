@@ -231,7 +231,7 @@ def test_real_changes_and_what_only_the_worker_can_judge_are_queued(client, redi
 
 
 @pytest.mark.parametrize("payload, status", [
-    ({"webhookEvent": "jira:issue_updated", "issue": "PS-1", "changelog": []}, "queued"),
+    ({"webhookEvent": "jira:issue_updated", "issue": "PS-1", "changelog": []}, "bad_request"),  # no issue.key
     ({"webhookEvent": "jira:issue_updated", "issue": {"key": "PS-1", "fields": []}, "changelog": {"items": ["x"]}},
      "ignored"),
     ({"webhookEvent": "comment_created", "comment": "hello"}, "ignored"),

@@ -8,9 +8,11 @@ from pathlib import Path
 import click
 
 from worker import clock
+from worker.bodies import BodyError, parse_json
 from worker.config import ConfigError, MappingConfig, default_config_path, load_config
 from worker.explain import ExplainError, explain
 from worker.explain import as_json as decision_json
+from worker.instants import within_range
 from worker.policy.decision import Decision, local_and_utc
 from worker.policy.facts import RequestFacts
 
@@ -33,8 +35,8 @@ def command(payload: Path, config_path: Path | None, entitlements: Path | None, 
         raise click.ClickException(f"the mapping config is invalid:\n{exc}") from None
     now = _instant(now_text) if now_text else clock.now()
     try:
-        body = json.loads(payload.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        body = parse_json(payload.read_bytes())
+    except (OSError, BodyError) as exc:
         raise click.ClickException(f"{payload} is not a JSON file: {exc}") from None
     try:
         decision, facts = explain(body, config, now, entitlements)
@@ -48,9 +50,10 @@ def command(payload: Path, config_path: Path | None, entitlements: Path | None, 
 
 def _instant(text: str) -> datetime:
     try:
-        instant = datetime.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not an ISO 8601 instant", param_hint="--now") from None
+        instant = within_range(datetime.fromisoformat(text), "--now")
+    except ValueError as exc:
+        raise click.BadParameter(f"{text!r} is not an ISO 8601 instant the SLA clock counts in ({exc})",
+                                 param_hint="--now") from None
     if instant.tzinfo is None:
         raise click.BadParameter("give a UTC offset, e.g. 2026-11-26T10:00:00Z", param_hint="--now")
     return instant

@@ -17,7 +17,9 @@ from typing import Any, TextIO
 
 import click
 
+from worker.bodies import shorten
 from worker.config import ConfigError, default_config_path, load_config
+from worker.instants import within_range
 from worker.policy.sla import SlaPolicy, SlaTimes
 
 FIELDS = ("level", "region", "created")
@@ -36,10 +38,10 @@ def parse_created(text: str) -> datetime:
     try:
         created = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"created {text!r} is not an ISO 8601 date-time") from None
+        raise ValueError(f"created {shorten(repr(text))} is not an ISO 8601 date-time") from None
     if created.utcoffset() is None:
         raise ValueError(f"created {text!r} has no UTC offset (add Z or +hh:mm)")
-    return created
+    return within_range(created, "created")
 
 
 def _message(exc: Exception) -> str:
@@ -75,7 +77,7 @@ def run_lines(policy: SlaPolicy, lines: TextIO, out: TextIO, err: TextIO) -> int
             continue
         try:
             times = due_for(policy, request)
-        except (KeyError, ValueError) as exc:
+        except (KeyError, ValueError, OverflowError) as exc:
             err.write(f"line {number}: {_message(exc)}\n")
             failed += 1
             continue

@@ -11,7 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from worker.bodies import mapping, shorten
 from worker.config.models import MappingConfig
+from worker.instants import within_range
+
+# Jira's limit for a single-line text field, an option, a version or a summary: a longer value
+# is no real fact, and cutting it (with an ellipsis, so it can never match) bounds every echo.
+FACT_CHARS = 255
 
 
 @dataclass(frozen=True)
@@ -56,10 +62,10 @@ def parse_jira_datetime(text: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(text)
     except (TypeError, ValueError):
-        raise ValueError(f"{text!r} is not a Jira timestamp such as 2026-11-26T10:00:00.000+0000") from None
+        raise ValueError(f"{shorten(repr(text))} is not a Jira timestamp such as 2026-11-26T10:00:00.000+0000") from None
     if parsed.tzinfo is None:
-        raise ValueError(f"{text!r} has no UTC offset")
-    return parsed
+        raise ValueError(f"{shorten(repr(text))} has no UTC offset")
+    return within_range(parsed, "created")
 
 
 def field_text(value: Any) -> str | None:
@@ -67,16 +73,17 @@ def field_text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return value.strip() or None
+        return shorten(value.strip(), FACT_CHARS) or None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
+        return shorten(str(value), FACT_CHARS)
     if isinstance(value, dict):
         for key in ("value", "name", "displayName", "key"):
             if isinstance(value.get(key), str):
-                return value[key].strip() or None
+                return field_text(value[key])
         return None
     if isinstance(value, list):
-        return next((text for text in map(field_text, value) if text), None)
+        # A list of options; a list inside it is no field value Jira sends.
+        return next((text for item in value if not isinstance(item, list) and (text := field_text(item))), None)
     return None
 
 
@@ -84,9 +91,8 @@ def _request_type(value: Any) -> tuple[str | None, str | None]:
     """(name, id) of a JSM request type: Cloud {"requestType": {"id", "name"}}, or a bare key/name."""
     if isinstance(value, dict):
         inner = value.get("requestType") if isinstance(value.get("requestType"), dict) else value
-        name = inner.get("name") if isinstance(inner.get("name"), str) else field_text(inner)
-        ident = inner.get("id")
-        return name, (str(ident) if ident is not None else None)
+        name = field_text(inner.get("name")) if isinstance(inner.get("name"), str) else field_text(inner)
+        return name, field_text(inner.get("id"))
     text = field_text(value)
     return text, text
 
@@ -95,17 +101,17 @@ def _reporter(value: Any) -> Reporter | None:
     if not isinstance(value, dict):
         return None
     def text(key: str) -> str | None:
-        return value[key] if isinstance(value.get(key), str) and value[key] else None
+        return shorten(value[key], FACT_CHARS) if isinstance(value.get(key), str) and value[key] else None
     return Reporter(account_id=text("accountId"), username=text("name"), key=text("key"),
                     email=text("emailAddress"), display_name=text("displayName"))
 
 
 def extract_facts(webhook_issue: Mapping[str, Any], config: MappingConfig) -> RequestFacts:
     """The request's facts from a webhook body's `issue` (the whole body is accepted too)."""
-    issue = webhook_issue
+    issue = mapping(webhook_issue)
     if "fields" not in issue and isinstance(issue.get("issue"), Mapping):
         issue = issue["issue"]
-    fields = issue.get("fields") if isinstance(issue.get("fields"), Mapping) else {}
+    fields = mapping(issue.get("fields"))
     ids = config.fields
     missing: list[str] = []
 
@@ -123,8 +129,8 @@ def extract_facts(webhook_issue: Mapping[str, Any], config: MappingConfig) -> Re
     extra = {rule.field: field_text(read(rule.field, rule.field))
              for rule in config.out_of_scope.rules if rule.field}
     return RequestFacts(
-        issue_key=str(issue.get("key") or ""),
-        issue_id=str(issue["id"]) if issue.get("id") is not None else None,
+        issue_key=shorten(issue["key"], FACT_CHARS) if isinstance(issue.get("key"), str) else "",
+        issue_id=field_text(issue.get("id")),
         created=parse_jira_datetime(created_raw) if created_raw else None,
         summary=field_text(read("summary", "summary")),
         sen=field_text(read("sen", ids.sen)),
