@@ -24,6 +24,10 @@ class StartupError(RuntimeError):
     """The service must not start as configured; the message says what to set."""
 
 
+# A secret anyone can guess signs anyone's webhooks; `psw run` generates 64 hex characters.
+MIN_SECRET_CHARS = 16
+
+
 @dataclass
 class Services:
     """What request handlers reach through `current_app.extensions["psw"]`."""
@@ -58,6 +62,11 @@ def create_app(settings: Settings | None = None, celery_app: Celery | None = Non
                 "or set ALLOW_UNSIGNED_WEBHOOKS=1 to accept unsigned webhooks"
             )
         log.warning("ALLOW_UNSIGNED_WEBHOOKS=1: webhooks are accepted without a signature")
+    elif len(settings.webhook_secret.strip()) < MIN_SECRET_CHARS:
+        raise StartupError(
+            f"WEBHOOK_SECRET is too short ({len(settings.webhook_secret.strip())} characters without "
+            f"surrounding spaces): use at least {MIN_SECRET_CHARS}, e.g. $(openssl rand -hex 32)"
+        )
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.webhook_max_bytes

@@ -16,7 +16,7 @@ from bench.report import machine, write_section
 from tests.integration.processes import Service, BIN
 from worker.embedded_redis import private_or_named, free_port, with_db
 
-SECRET = "bench-secret"
+SECRET = "bench-intake-secret"
 RATE = 500
 
 

@@ -144,3 +144,17 @@ def test_a_megabyte_sen_is_not_echoed_whole(admin):
     assert data["entitled"] is False
     assert len(data["comment"]) < 2_000
     assert "…" in data["comment"]
+
+
+@pytest.mark.parametrize("secret", [" ", "short-secret", "   fifteen-chars  "])
+def test_a_guessable_webhook_secret_stops_the_start(settings, secret):
+    from app import StartupError
+
+    with pytest.raises(StartupError, match=r"WEBHOOK_SECRET is too short .* at least 16") as raised:
+        create_app(replace(settings, webhook_secret=secret))
+    if secret.strip():
+        assert secret.strip() not in str(raised.value)
+
+
+def test_a_sixteen_character_secret_is_enough(settings):
+    assert create_app(replace(settings, webhook_secret="x" * 16)) is not None

@@ -128,6 +128,31 @@ def _line_of(lines: Lines, path: KeyPath) -> int | None:
 
 # --- YAML with line numbers -------------------------------------------------------------
 
+# An alias repeats its anchor's whole value, and nested aliases multiply: a 276-byte file can
+# stand for 672k values ("billion laughs"). A real config repeats a calendar or a list a few
+# times; past this many repeated values the file is refused.
+MAX_ALIAS_VALUES = 10_000
+
+
+class _AliasBudget:
+    """Counts values built a second time (through an alias), and stops the build past the limit."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.seen: set[int] = set()
+        self.repeated = 0
+
+    def spend(self, node: yaml.Node) -> None:
+        if id(node) not in self.seen:
+            self.seen.add(id(node))
+            return
+        self.repeated += 1
+        if self.repeated > MAX_ALIAS_VALUES:
+            raise ConfigError([ConfigProblem(
+                self.name, node.start_mark.line + 1, "",
+                f"aliases repeat more than {MAX_ALIAS_VALUES:,} values (this anchor, through nested "
+                f"aliases): write the values out or repeat fewer")])
+
 
 def read_yaml(text: str, name: str) -> tuple[Any, Lines]:
     """Parse YAML into plain data plus the line of every key path; ConfigError on bad YAML."""
@@ -138,7 +163,7 @@ def read_yaml(text: str, name: str) -> tuple[Any, Lines]:
             raise ConfigError([ConfigProblem(name, None, "", "the file is empty")])
         lines: Lines = {}
         problems: list[ConfigProblem] = []
-        data = _build(loader, node, (), lines, problems, name)
+        data = _build(loader, node, (), lines, problems, name, _AliasBudget(name))
         if problems:
             raise ConfigError(problems)
         return data, lines
@@ -154,7 +179,8 @@ def read_yaml(text: str, name: str) -> tuple[Any, Lines]:
 
 
 def _build(loader: yaml.SafeLoader, node: yaml.Node, path: KeyPath, lines: Lines,
-           problems: list[ConfigProblem], name: str) -> Any:
+           problems: list[ConfigProblem], name: str, budget: _AliasBudget) -> Any:
+    budget.spend(node)
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)  # resolves `<<: *anchor` merges
@@ -170,10 +196,11 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, path: KeyPath, lines: Lines
                                               f"key {key!r} is given more than once"))
                 continue
             lines[path + (key,)] = key_line  # a key's problems point at the key's own line
-            result[key] = _build(loader, value_node, path + (key,), lines, problems, name)
+            result[key] = _build(loader, value_node, path + (key,), lines, problems, name, budget)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_build(loader, item, path + (i,), lines, problems, name) for i, item in enumerate(node.value)]
+        return [_build(loader, item, path + (i,), lines, problems, name, budget)
+                for i, item in enumerate(node.value)]
     return _scalar(loader, node)
 
 
