@@ -10,12 +10,14 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from worker import clock
+from worker.bodies import mapping, text
 from worker.config.live import NoUsableConfig
 from worker.entitlement.sources import EntitlementSourceUnavailable
 from worker.jira.errors import JiraError
 from worker.metrics import TASKS, TRIAGE_WRITES
 from worker.retrying import countdown_for, retry_or_fail
 from worker.runtime import services
+from worker.task_failures import failed_unexpectedly
 from worker.reminders import schedule_for_decision
 from worker.triage import audit_entry, triage
 
@@ -44,6 +46,10 @@ def run_triage(task, name: str, issue: dict, delivery_id: str, read_first: bool 
             None, delivery_id=delivery_id, config_version=config.version if config else "-",
             calls=gateway.call_log, error=exc))
         _retry(task, name, exc)
+    except Exception as exc:  # an odd shape or a bug: audited and counted, not a silent crash
+        return failed_unexpectedly(svc.audit, name, "triage", issue_key, exc, delivery=delivery_id,
+                                   config_version=config.version if config else "-",
+                                   calls=[f"{op}:{outcome}" for op, outcome in gateway.call_log])
     svc.audit.record(issue_key, "triage", **audit_entry(
         result, delivery_id=delivery_id, config_version=config.version, calls=gateway.call_log,
         shadow=svc.settings.shadow_mode))
@@ -66,8 +72,8 @@ def run_triage(task, name: str, issue: dict, delivery_id: str, read_first: bool 
 def triage_request(self, delivery_id: str) -> dict:
     """Triage the request a `jira:issue_created` delivery announced."""
     body = services().deliveries.body(delivery_id)
-    issue = (body or {}).get("issue") or {}
-    if not issue.get("key"):
+    issue = mapping(mapping(body).get("issue"))
+    if not text(issue.get("key")):
         # The reconciliation sweep finds requests whose triage never happened.
         TASKS.labels(task="triage_request", outcome="invalid").inc()
         log.error("triage: delivery %s has %s", delivery_id,

@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from worker.bodies import mapping, sequence, shorten, text
 from worker.config.models import MappingConfig
 from worker.entitlement.sources import EntitlementSource
 from worker.jira.errors import JiraError, JiraRejected
-from worker.jira.gateway import JiraGateway
+from worker.jira.gateway import COMMENT_CHARS, JiraGateway
 from worker.metrics import REJECTED_FIELDS
 from worker.policy.decision import PROPERTY, Decision, decide
 from worker.policy.entitlement import normalise_sen
@@ -104,7 +105,7 @@ def fields_to_read(config: MappingConfig) -> list[str]:
 
 def plan_writes(decision: Decision, did: str, issue_fields: dict[str, Any], delivery_id: str,
                 now: datetime) -> Writes:
-    labels_now = set(issue_fields.get("labels") or [])
+    labels_now = {label for label in sequence(issue_fields.get("labels")) if isinstance(label, str)}
     add = [label for label in decision.labels_add if label not in labels_now]
     remove = [label for label in decision.labels_remove if label in labels_now]
     update = {"labels": [{"add": label} for label in add] + [{"remove": label} for label in remove]}
@@ -115,10 +116,11 @@ def plan_writes(decision: Decision, did: str, issue_fields: dict[str, Any], deli
             continue  # nothing to clear
         if value != current:
             fields[field_id] = value
-    current_priority = (issue_fields.get("priority") or {}).get("name")
+    current_priority = mapping(issue_fields.get("priority")).get("name")
     if decision.jira_priority and decision.jira_priority != current_priority:
         fields["priority"] = {"name": decision.jira_priority}
-    comment = f"{decision.comment}\n(decision {did})"
+    marker = f"\n(decision {did})"  # kept whole: a retry looks for it before posting again
+    comment = shorten(decision.comment, COMMENT_CHARS - len(marker)) + marker
     prop = {**decision.to_dict(), "decision_id": did, "delivery": delivery_id,
             "triaged_at": now.isoformat()}
     prop.pop("pending_reminders", None)
@@ -144,14 +146,14 @@ def triage(*, issue: dict[str, Any], delivery_id: str, config: MappingConfig, so
     """Decide and write. Jira errors propagate (the task retries); progress survives them."""
     issue_key = issue["key"]
     progress = Progress(redis_client, issue_key)
-    issue_fields = issue.get("fields") or {}
+    issue_fields = mapping(issue.get("fields"))
     facts = extract_facts(issue, config)
     recorded = None
     if read_first or needs_read(facts, issue_fields, progress, now):
         issue = gateway.get_issue(issue_key, fields=fields_to_read(config), properties=[PROPERTY])
-        issue_fields = issue.get("fields") or {}
+        issue_fields = mapping(issue.get("fields"))
         facts = extract_facts(issue, config)
-        recorded = (issue.get("properties") or {}).get(PROPERTY)
+        recorded = mapping(mapping(issue.get("properties")).get(PROPERTY))
 
     decision = decide(facts, lookup_entitlement(source, facts), config, now)
     did = decision_id(decision)
@@ -193,7 +195,7 @@ def triage(*, issue: dict[str, Any], delivery_id: str, config: MappingConfig, so
 
 def _comment_exists(gateway: JiraGateway, issue_key: str, did: str) -> bool:
     marker = f"(decision {did})"
-    return any(marker in (c.get("body") or "") for c in gateway.get_comments(issue_key))
+    return any(marker in (text(c.get("body")) or "") for c in gateway.get_comments(issue_key))
 
 
 def edit_dropping_rejected_fields(gateway: JiraGateway, issue_key: str, writes: Writes) -> dict[str, str]:

@@ -31,6 +31,7 @@ from urllib.parse import quote
 import requests
 
 from worker import clock
+from worker.bodies import mapping, sequence
 from worker.jira.client import build_client, secrets_of
 from worker.jira.errors import JiraError, JiraRejected, JiraRetryLater, JiraUnavailable
 from worker.jira.outcomes import error_for_status, redact
@@ -48,6 +49,7 @@ _SERVICE_DESK_HEADERS = {
     "X-ExperimentalApi": "opt-in",
 }
 _ABSENT = object()
+COMMENT_CHARS = 32_767  # Jira refuses a longer comment body
 
 
 def _outcome(error: BaseException) -> str:
@@ -72,6 +74,11 @@ def _names(values: Sequence[str], what: str) -> list[str]:
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"{what} must hold non-empty strings, got {name!r}")
     return names
+
+
+def _objects(values: Any) -> list[dict]:
+    """The JSON objects of a list Jira returned; anything else in it (or instead of it) is skipped."""
+    return [value for value in sequence(values) if isinstance(value, dict)]
 
 
 def label_update(add: Iterable[str] = (), remove: Iterable[str] = ()) -> list[dict[str, str]]:
@@ -143,6 +150,8 @@ class JiraGateway:
         """Post an internal (agent-only) comment; returns Jira's comment JSON."""
         if not isinstance(body, str) or not body.strip():
             raise ValueError("an internal comment needs a non-empty body")
+        if len(body) > COMMENT_CHARS:
+            raise ValueError(f"a comment of {len(body):,} characters is over Jira's {COMMENT_CHARS:,}")
         return self._call("add_internal_comment", "POST",
                           f"/rest/servicedeskapi/request/{_segment(key, 'issue key')}/comment",
                           body={"body": body, "public": False}, expect=dict,
@@ -164,7 +173,7 @@ class JiraGateway:
         while True:
             page = self._call(operation, "GET", path, expect=dict, headers=_SERVICE_DESK_HEADERS,
                               params={**params, "start": str(len(values)), "limit": str(PAGE_SIZE)})
-            batch = page.get("values") or []
+            batch = _objects(page.get("values"))
             values.extend(batch)
             if page.get("isLastPage", True) or not batch:
                 return values
@@ -198,7 +207,7 @@ class JiraGateway:
 
     def get_fields(self) -> list[dict]:
         """Every system and custom field (id, name, schema, ...)."""
-        return self._call("get_fields", "GET", "/rest/api/2/field", expect=list)
+        return _objects(self._call("get_fields", "GET", "/rest/api/2/field", expect=list))
 
     def search(self, jql: str, fields: Sequence[str] = ("created",), properties: Sequence[str] = (),
                limit: int = 1000) -> list[dict]:
@@ -228,9 +237,9 @@ class JiraGateway:
             if token:
                 body["nextPageToken"] = token
             page = self._call("search", "POST", "/rest/api/2/search/jql", body=body, expect=dict)
-            batch = page.get("issues") or []
+            batch = _objects(page.get("issues"))
             issues.extend(batch)
-            token = page.get("nextPageToken")
+            token = page.get("nextPageToken") if isinstance(page.get("nextPageToken"), str) else None
             if page.get("isLast") or not token or not batch:
                 break
         return issues[:limit]
@@ -246,7 +255,7 @@ class JiraGateway:
             if properties:
                 params["properties"] = ",".join(properties)
             page = self._call("search", "GET", "/rest/api/2/search", params=params, expect=dict)
-            batch = page.get("issues") or []
+            batch = _objects(page.get("issues"))
             issues.extend(batch)
             total = page.get("total")
             if not batch or (isinstance(total, int) and len(issues) >= total):

@@ -24,6 +24,7 @@ from typing import Any
 
 import redis
 
+from worker.bodies import mapping, sequence, shorten, text
 from worker.reminders.actions import MARKER_PREFIX
 from worker.reminders.response import status_of
 
@@ -78,9 +79,9 @@ def _comment(body: Mapping[str, Any]) -> Change:
     comment = body.get("comment")
     if not isinstance(comment, Mapping):
         return Change(issue=None, ignored="comment_created without a comment")
-    issue = (body.get("issue") or {}).get("key")
+    issue = text(mapping(body.get("issue")).get("key"))
     if not issue:
-        found = _COMMENT_SELF.search(str(comment.get("self") or ""))
+        found = _COMMENT_SELF.search(text(comment.get("self")) or "")
         issue = found.group(1) if found else None
     if not issue:
         return Change(issue=None, ignored="comment_created naming no issue")
@@ -88,16 +89,16 @@ def _comment(body: Mapping[str, Any]) -> Change:
         return Change(issue=issue, ignored="internal comment")
     if MARKER_PREFIX in str(comment.get("body") or ""):
         return Change(issue=issue, ignored="a reminder's own comment")
-    return Change(issue=issue, check=f"comment {comment.get('id', '?')}")
+    return Change(issue=issue, check=f"comment {shorten(str(comment.get('id', '?')))}")
 
 
 def _update(body: Mapping[str, Any], rules: ChangeRules, field_id_of: FieldIdOf) -> Change:
-    issue = body.get("issue") or {}
-    key = issue.get("key")
+    issue = mapping(body.get("issue"))
+    key = text(issue.get("key"))
     if not key:
         return Change(issue=None, ignored="jira:issue_updated without an issue key")
-    items = (body.get("changelog") or {}).get("items") or []
-    fields = issue.get("fields") or {}
+    items = sequence(mapping(body.get("changelog")).get("items"))
+    fields = mapping(issue.get("fields"))
     check, retriage = None, None
     for item in items:
         if not isinstance(item, Mapping):
@@ -105,7 +106,7 @@ def _update(body: Mapping[str, Any], rules: ChangeRules, field_id_of: FieldIdOf)
         field_id = field_id_of(item)
         if field_id == "status":
             name, category = status_of(fields)
-            name = name or str(item.get("toString") or "")
+            name = name or text(item.get("toString")) or ""
             if category == "done" or name.casefold() in {s.casefold() for s in rules.responded_statuses}:
                 check = f"status changed to {name}"
         elif field_id in rules.facts:
@@ -114,7 +115,7 @@ def _update(body: Mapping[str, Any], rules: ChangeRules, field_id_of: FieldIdOf)
             level = fields.get(rules.level_field) if rules.level_field else None
             new = item.get("toString")
             if not (isinstance(level, str) and rules.jira_priority.get(level) == new):
-                retriage = retriage or f"priority changed to {new}"
+                retriage = retriage or f"priority changed to {shorten(str(new))}"
     if check or retriage:
         return Change(issue=key, check=check, retriage=retriage)
     return Change(issue=key, ignored="no change the reminders depend on")
@@ -171,7 +172,7 @@ def needs_no_task(body: Mapping[str, Any], rules: ChangeRules) -> str | None:
     internal comment, its own edit) stay off the queue. A Data Center custom field named only by
     its name cannot be judged without Jira, so such an event is always queued.
     """
-    items = (body.get("changelog") or {}).get("items") or []
+    items = sequence(mapping(body.get("changelog")).get("items"))
     if any(isinstance(item, Mapping) and body_field_id(item) is None for item in items):
         return None
     change = classify(body, rules, body_field_id)

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from worker.bodies import mapping, text
+
 WAITING, RESPONDED, RESOLVED = "waiting", "responded", "resolved"
 
 
@@ -34,9 +36,9 @@ def identities(user: Any) -> frozenset[str]:
 
 def status_of(fields: Mapping[str, Any]) -> tuple[str, str]:
     """(status name, status category key) from an issue's fields."""
-    status = fields.get("status") or {}
-    category = (status.get("statusCategory") or {}).get("key") or ""
-    return str(status.get("name") or ""), str(category)
+    status = mapping(fields.get("status"))
+    category = mapping(status.get("statusCategory")).get("key")
+    return text(status.get("name")) or "", text(category) or ""
 
 
 def resolved(fields: Mapping[str, Any]) -> Verdict | None:

@@ -27,6 +27,7 @@ from worker.reminders.reconcile import reconcile as sweep
 from worker.reminders.store import ReminderStore
 from worker.retrying import countdown_for, retry_or_fail
 from worker.runtime import services
+from worker.task_failures import failed_unexpectedly
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ def request_changed(self, delivery_id: str) -> dict:
         return {"status": "expired"}
     settings = services().settings.reminders
     rules = ChangeRules.from_config(svc.config(), settings.responded_statuses)
+    change = None
     try:
         change = classify(body, rules, FieldIds(svc.redis, svc.gateway))
         result = {"status": "ignored", "issue": change.issue, "why": change.ignored}
@@ -71,6 +73,9 @@ def request_changed(self, delivery_id: str) -> dict:
             result.update(retriage=change.retriage)
     except JiraError as exc:
         _retry_or_fail(self, exc, "request_changed")
+    except Exception as exc:  # an odd shape or a bug: audited and counted, not a silent crash
+        return failed_unexpectedly(svc.audit, "request_changed", "reminder", change.issue if change else None,
+                                   exc, delivery=delivery_id)
     TASKS.labels(task="request_changed", outcome="ok").inc()
     return result
 
