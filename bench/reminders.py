@@ -1,4 +1,4 @@
-"""The reminder schedule at scale, against the Celery-ETA way it replaces (DESIGN.md decision 4).
+"""The reminder schedule at scale, against the Celery-ETA way it replaces (docs/DESIGN.md decision 4).
 
 Run: `python -m bench.reminders` (or `make bench`). Uses database 11 of a Redis it starts (or
 of TEST_REDIS_URL), and empties it before and after.

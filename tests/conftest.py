@@ -93,8 +93,3 @@ def editable_config_copy(directory: Path) -> Path:
 def config_file(tmp_path) -> Path:
     return editable_config_copy(tmp_path)
 
-
-@pytest.fixture
-def shared_dir() -> Path:
-    """The read-only shared folder (policy docs, real Jira samples) beside the repo."""
-    return Path(__file__).resolve().parents[2] / "shared"

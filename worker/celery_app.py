@@ -1,4 +1,4 @@
-"""The Celery app, configured as DESIGN.md decision 5 says.
+"""The Celery app, configured as docs/DESIGN.md decision 5 says.
 
 At-least-once: a task is acknowledged only after it ran (`acks_late`), a worker that dies mid-task
 gives its message back (`task_reject_on_worker_lost`, and the Redis visibility timeout), and each

@@ -1,4 +1,4 @@
-"""How every task turns a failure into a Celery retry or a final failure (DESIGN.md decision 5).
+"""How every task turns a failure into a Celery retry or a final failure (docs/DESIGN.md decision 5).
 
 Retry-After is honoured as a countdown, never by sleeping; countdowns stay well under the Redis
 visibility timeout (`countdown_cap`), so a waiting task is not handed to a second worker.

@@ -1,5 +1,5 @@
 """Celery tasks: thin. They load what they need by id, call the core, record the audit, and map
-failures to retries (DESIGN.md decision 5): Retry-After is honoured as a countdown, never by
+failures to retries (docs/DESIGN.md decision 5): Retry-After is honoured as a countdown, never by
 sleeping, and a request is never marked not entitled because something was down."""
 from __future__ import annotations
 

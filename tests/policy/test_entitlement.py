@@ -1,4 +1,4 @@
-"""Entitlement rules (POLICY.md section 4): one table row per reason code, bundling, SEN forms."""
+"""Entitlement rules (docs/POLICY.md section 4): one table row per reason code, bundling, SEN forms."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone

@@ -1,5 +1,5 @@
 """Which webhook bodies matter to the reminders. The bodies come from the Jira simulator's event
-builder (Cloud and Data Center shapes, as in shared/jira-samples), by doing things to an issue."""
+builder (Cloud and Data Center shapes, as in tests/fixtures/webhooks), by doing things to an issue."""
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,5 @@
 """Time-moved (time-machine): what the beat claims, and when, for each level; recompute on a
-severity change. The expected instants are worked out by hand from POLICY.md, not by the core."""
+severity change. The expected instants are worked out by hand from docs/POLICY.md, not by the core."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone

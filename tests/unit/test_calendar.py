@@ -26,7 +26,7 @@ AMS = ZoneInfo("Europe/Amsterdam")
 SYD = ZoneInfo("Australia/Sydney")
 HOUR = timedelta(hours=1)
 US = timedelta(microseconds=1)
-POLICY = load_config(default_config_path()).sla_policy()  # the shipped defaults (POLICY.md)
+POLICY = load_config(default_config_path()).sla_policy()  # the shipped defaults (docs/POLICY.md)
 NINE_TO_FIVE = {weekday: ((time(9), time(17)),) for weekday in range(5)}
 GLOBAL = POLICY.calendars["24x5-global"]
 

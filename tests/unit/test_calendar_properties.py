@@ -21,7 +21,7 @@ from tests.unit.sla_oracle import MinuteOracle, always, dst_transitions, global_
 from worker.config import default_config_path, load_config
 
 UTC = timezone.utc
-POLICY = load_config(default_config_path()).sla_policy()  # the shipped defaults (POLICY.md)
+POLICY = load_config(default_config_path()).sla_policy()  # the shipped defaults (docs/POLICY.md)
 REGIONS = {code: POLICY.regions[code] for code in ("AMER", "EMEA", "APAC")}
 
 # name -> (fast calendar, oracle, length of one working day on it)

@@ -45,7 +45,7 @@ class ConfigError(ValueError):
 
 
 def default_config_path() -> Path:
-    """The shipped mapping config (encodes POLICY.md)."""
+    """The shipped mapping config (encodes docs/POLICY.md)."""
     return Path(__file__).resolve().parent.parent / "defaults" / "mapping.yaml"
 
 

@@ -1,7 +1,7 @@
 """Builds the atlassian-python-api client for a JiraSite: auth, timeout, and no retries of its own.
 
 The gateway makes exactly one HTTP request per attempt; the Celery task decides when to try
-again (DESIGN.md decision 5). atlassian-python-api retries in three places, all switched off:
+again (docs/DESIGN.md decision 5). atlassian-python-api retries in three places, all switched off:
 - `retry_with_header` (on by default!) sleeps for Retry-After and repeats a 429 once;
 - `backoff_and_retry` sleeps and repeats on `retry_status_codes`;
 - with urllib3 >= 2 and backoff_and_retry it mounts an HTTPAdapter with a urllib3 Retry.

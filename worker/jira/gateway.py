@@ -2,7 +2,7 @@
 
 Each method sends its request(s) once and either returns Jira's JSON or raises a JiraError
 (worker/jira/errors.py): it never sleeps and never retries, because the Celery task owns
-retries (DESIGN.md decision 5; worker/jira/retry.py has the countdown policy).
+retries (docs/DESIGN.md decision 5; worker/jira/retry.py has the countdown policy).
 
 Endpoints: /rest/api/2 on Cloud and Data Center alike (v2 takes plain-text bodies and exists
 on both), the JSM service desk API for comments and SLAs, and Cloud's /rest/api/2/search/jql

@@ -1,7 +1,7 @@
 """When a task should try a failed Jira call again: a pure policy, no Celery, no clock.
 
 Countdowns stay well under the broker's visibility timeout: with the Redis broker a task held
-back longer than that is delivered a second time (Celery docs, "Redis caveats"; DESIGN.md
+back longer than that is delivered a second time (Celery docs, "Redis caveats"; docs/DESIGN.md
 decision 4), so `cap` bounds every answer, Retry-After included.
 """
 from __future__ import annotations

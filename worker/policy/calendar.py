@@ -1,6 +1,6 @@
 """Business calendars: the SLA clock every due time and reminder time comes from. Pure, no I/O.
 
-A calendar is a set of open intervals on the real timeline. Three kinds exist (POLICY.md 1-3):
+A calendar is a set of open intervals on the real timeline. Three kinds exist (docs/POLICY.md 1-3):
 `24x7` (always open), a *regional* calendar (weekly working ranges in one zone, minus public
 holidays and extra closed dates) and the *global business week* (`24x5-global`, closed from
 Friday 17:00 America/Los_Angeles to Monday 10:00 Australia/Sydney). The last two are the same
@@ -525,5 +525,5 @@ def global_business_week(name: str = "24x5-global",
                          closes: Edge | tuple[str, int, time] = ("America/Los_Angeles", FRIDAY, time(17)),
                          opens: Edge | tuple[str, int, time] = ("Australia/Sydney", MONDAY, time(10)),
                          ) -> WeeklyCalendar:
-    """Open all week except from `closes` to the next `opens` (POLICY.md section 2)."""
+    """Open all week except from `closes` to the next `opens` (docs/POLICY.md section 2)."""
     return WeeklyCalendar(name, [WeeklySpan(Edge.of(opens), Edge.of(closes))])

@@ -23,7 +23,7 @@ from worker.policy.severity import Severity, apply_environment_cap, assess_sever
 UTC = timezone.utc
 
 
-# The issue property that holds the decision as JSON: Jira keeps the record (DESIGN.md decision 2).
+# The issue property that holds the decision as JSON: Jira keeps the record (docs/DESIGN.md decision 2).
 PROPERTY = "priority-support"
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ def decide(facts: RequestFacts, entitlement: Entitlement | None, config: Mapping
 
 def _pending(reminders: tuple[tuple[float, datetime], ...], now: datetime) -> tuple[tuple[float, datetime], ...]:
     """The reminders still to fire; of those already passed only the highest is kept, so a late
-    triage or a severity change fires one catch-up reminder rather than several (POLICY.md 5)."""
+    triage or a severity change fires one catch-up reminder rather than several (docs/POLICY.md 5)."""
     passed = [pair for pair in reminders if pair[1] <= now]
     return tuple(passed[-1:] + [pair for pair in reminders if pair[1] > now])
 

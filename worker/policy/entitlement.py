@@ -1,4 +1,4 @@
-"""Who gets Priority Support (POLICY.md section 4). Pure: the record is looked up by the caller.
+"""Who gets Priority Support (docs/POLICY.md section 4). Pure: the record is looked up by the caller.
 
 Every failing rule is reported, each with a reason code and a sentence an agent can read, not
 just the first: an agent fixing a request wants the whole list at once.
@@ -108,7 +108,7 @@ def customer_zone(record: Entitlement | None, config: MappingConfig) -> str:
 
 
 def check_entitlement(facts: RequestFacts, record: Entitlement | None, config: MappingConfig) -> list[Reason]:
-    """Every failing rule, in POLICY.md's order; an empty list means entitled.
+    """Every failing rule, in docs/POLICY.md's order; an empty list means entitled.
 
     `record` is the entitlement source's answer for the request's normalised SEN (None when the
     source does not know it). `facts.created` is required: maintenance and End of Life are judged

@@ -77,7 +77,7 @@ def is_production(facts: RequestFacts, config: MappingConfig) -> bool:
 
 
 def apply_environment_cap(level: str, facts: RequestFacts, config: MappingConfig) -> AppliedLevel:
-    """L1/L2 are for production impact: outside production they are capped (POLICY.md section 1)."""
+    """L1/L2 are for production impact: outside production they are capped (docs/POLICY.md section 1)."""
     cap = config.environments.non_production_cap
     if (config.levels[level].production_only and not is_production(facts, config)
             and config.level_rank(level) < config.level_rank(cap)):

@@ -1,6 +1,6 @@
 """SLA targets per level and region, and the due time plus reminder times of one request.
 
-POLICY.md sections 1, 3 and 5: L1 1 h on `24x7`, L2 2 h on `24x5-global`, L3 8 and L4 16 working
+docs/POLICY.md sections 1, 3 and 5: L1 1 h on `24x7`, L2 2 h on `24x5-global`, L3 8 and L4 16 working
 hours on the customer's regional calendar; reminders when 50 %, 75 % and 90 % of the target has
 elapsed on the level's calendar. Everything is measured from the request's creation time.
 """

@@ -1,4 +1,4 @@
-"""Reminder escalations before a breach (POLICY.md 5; DESIGN.md decisions 2-5).
+"""Reminder escalations before a breach (docs/POLICY.md 5; docs/DESIGN.md decisions 2-5).
 
     triage ──schedule_for_decision──▶ Redis schedule (store.py: due zset, claimed zset)
     beat ──dispatch_due (every DISPATCH_INTERVAL_SECONDS)──▶ claim + queue fire_reminder, atomically

@@ -1,6 +1,6 @@
 """A triaged request's reminders, read from its `priority-support` issue property. Pure.
 
-The triage stores its decision on the issue (DESIGN.md decision 2), including every reminder
+The triage stores its decision on the issue (docs/DESIGN.md decision 2), including every reminder
 instant (`reminders`: [{"at": 0.5, "instant": ISO}, ..., {"at": 1.0, ...}], 1.0 = the breach).
 Everything the schedule and the firing need comes from there, so Redis holds no copy that could
 go stale: a reminder in Redis is only (issue key, threshold), see store.py.
@@ -123,7 +123,7 @@ class ReminderPlan:
     def pending(self, now: datetime) -> tuple[Threshold, ...]:
         """What to schedule at `now`: every threshold still ahead, plus the highest one already
         passed (it fires once, at once); lower passed ones never fire. The same rule as the
-        triage decision's `pending_reminders` (POLICY.md 5: a late triage or a severity change
+        triage decision's `pending_reminders` (docs/POLICY.md 5: a late triage or a severity change
         fires one catch-up reminder, not one per passed threshold)."""
         highest = self.highest_passed(now)
         ahead = tuple(t for t in self.thresholds if t.instant > now)

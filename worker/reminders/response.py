@@ -1,6 +1,6 @@
 """Has the request had its first response? Pure functions over what Jira returned.
 
-POLICY.md 5: first response = JSM's "Time to first response" SLA cycle has stopped where the site
+docs/POLICY.md 5: first response = JSM's "Time to first response" SLA cycle has stopped where the site
 has that SLA, else the first public comment by someone other than the reporter, else the request
 reaching a resolved status. A resolved request (status category "done") needs no reminder
 whatever the rest says, and a request an agent moved to a "waiting for customer" status has

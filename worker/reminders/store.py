@@ -1,4 +1,4 @@
-"""The durable reminder schedule in Redis (DESIGN.md decision 4).
+"""The durable reminder schedule in Redis (docs/DESIGN.md decision 4).
 
 Layout, and why it is this small:
 
