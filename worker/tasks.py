@@ -41,15 +41,13 @@ def run_triage(task, name: str, issue: dict, delivery_id: str, read_first: bool 
         result = triage(issue=issue, delivery_id=delivery_id, config=config, source=svc.entitlements(),
                         gateway=gateway, redis_client=svc.redis, now=clock.now(),
                         shadow=svc.settings.shadow_mode, read_first=read_first)
-    except TRANSIENT as exc:
-        svc.audit.record(issue_key, "triage", **audit_entry(
-            None, delivery_id=delivery_id, config_version=config.version if config else "-",
-            calls=gateway.call_log, error=exc))
+    except Exception as exc:
+        failure = dict(delivery_id=delivery_id, config_version=config.version if config else "-",
+                       calls=gateway.call_log)
+        if not isinstance(exc, TRANSIENT):  # an odd shape or a bug: audited and counted, not a silent crash
+            return failed_unexpectedly(svc.audit, name, "triage", issue_key, exc, **audit_entry(None, **failure))
+        svc.audit.record(issue_key, "triage", **audit_entry(None, **failure, error=exc))
         _retry(task, name, exc)
-    except Exception as exc:  # an odd shape or a bug: audited and counted, not a silent crash
-        return failed_unexpectedly(svc.audit, name, "triage", issue_key, exc, delivery=delivery_id,
-                                   config_version=config.version if config else "-",
-                                   calls=[f"{op}:{outcome}" for op, outcome in gateway.call_log])
     svc.audit.record(issue_key, "triage", **audit_entry(
         result, delivery_id=delivery_id, config_version=config.version, calls=gateway.call_log,
         shadow=svc.settings.shadow_mode))

@@ -40,6 +40,11 @@ def decision_id(decision: Decision) -> str:
     return hashlib.sha256(decision.to_json().encode()).hexdigest()[:16]
 
 
+def decision_marker(did: str) -> str:
+    """Ends the triage comment; how a retry whose answer was lost finds the comment it posted."""
+    return f"(decision {did})"
+
+
 @dataclass
 class Writes:
     """What the decision changes on the issue, given what the issue holds now."""
@@ -119,7 +124,7 @@ def plan_writes(decision: Decision, did: str, issue_fields: dict[str, Any], deli
     current_priority = mapping(issue_fields.get("priority")).get("name")
     if decision.jira_priority and decision.jira_priority != current_priority:
         fields["priority"] = {"name": decision.jira_priority}
-    marker = f"\n(decision {did})"  # kept whole: a retry looks for it before posting again
+    marker = "\n" + decision_marker(did)  # kept whole: a retry looks for it before posting again
     comment = shorten(decision.comment, COMMENT_CHARS - len(marker)) + marker
     prop = {**decision.to_dict(), "decision_id": did, "delivery": delivery_id,
             "triaged_at": now.isoformat()}
@@ -194,7 +199,7 @@ def triage(*, issue: dict[str, Any], delivery_id: str, config: MappingConfig, so
 
 
 def _comment_exists(gateway: JiraGateway, issue_key: str, did: str) -> bool:
-    marker = f"(decision {did})"
+    marker = decision_marker(did)
     return any(marker in (text(c.get("body")) or "") for c in gateway.get_comments(issue_key))
 
 
