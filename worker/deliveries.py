@@ -10,7 +10,13 @@ import json
 
 import redis
 
-# KEYS: dedupe key, body key, queue list. ARGV: dedupe ttl, body, body ttl, task message.
+from worker import clock
+
+MEMORY_SINCE_KEY = "psw:memory-since"
+
+# KEYS: dedupe key, body key, queue list, memory-since marker. ARGV: dedupe ttl, body, body ttl,
+# task message, now (ISO). The marker says since when this Redis remembers deliveries and triages
+# (worker/triage.py reads an issue first when its request is older than that).
 # Redis does not roll a script back: the one write that can fail (LPUSH onto a key of the wrong
 # type) goes first, and a script runs alone, so the EXISTS check is as good as SET NX.
 _CLAIM_AND_QUEUE = """
@@ -20,6 +26,7 @@ end
 redis.call('LPUSH', KEYS[3], ARGV[4])
 redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
 redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
+redis.call('SET', KEYS[4], ARGV[5], 'NX')
 return 1
 """
 
@@ -41,9 +48,9 @@ class DeliveryStore:
 
     def claim_and_queue(self, delivery_id: str, raw_body: bytes, queue: str, message: bytes) -> bool:
         """Queue `message` unless this delivery was seen before; True when it was queued."""
-        keys = [_dedupe_key(delivery_id), _body_key(delivery_id), queue]
-        return bool(self._claim_and_queue(keys=keys, args=[self.dedupe_ttl, raw_body,
-                                                           self.body_ttl, message]))
+        keys = [_dedupe_key(delivery_id), _body_key(delivery_id), queue, MEMORY_SINCE_KEY]
+        return bool(self._claim_and_queue(keys=keys, args=[self.dedupe_ttl, raw_body, self.body_ttl,
+                                                           message, clock.now().isoformat()]))
 
     def body(self, delivery_id: str) -> dict | None:
         raw = self.redis.get(_body_key(delivery_id))

@@ -42,3 +42,10 @@ RECONCILED = Counter(
     "psw_reconciled_total", "Reconciliation results: requests queued for triage, reminders rebuilt",
     ["result"],
 )
+RECOVERED = Counter(
+    "psw_triage_recovered_total", "Triage tasks of a lost worker queued again by the recovery job"
+)
+REMINDERS_LATE = Counter(
+    "psw_reminders_late_total",
+    "Reminders queued later than their due instant plus the lateness allowance (REMINDER_LATE_AFTER_SECONDS)",
+)

@@ -4,12 +4,13 @@ sleeping, and a request is never marked not entitled because something was down.
 from __future__ import annotations
 
 import logging
+import random
 
 import redis
 from celery import shared_task
-from celery.exceptions import SoftTimeLimitExceeded
+from celery.exceptions import Retry, SoftTimeLimitExceeded
 
-from worker import clock
+from worker import clock, inflight
 from worker.bodies import mapping, text
 from worker.config.live import NoUsableConfig
 from worker.entitlement.sources import EntitlementSourceUnavailable
@@ -19,19 +20,49 @@ from worker.retrying import countdown_for, retry_or_fail
 from worker.runtime import services
 from worker.task_failures import failed_unexpectedly
 from worker.reminders import schedule_for_decision
+from worker.reminders.reconcile import REPAIR_REASON
 from worker.triage import audit_entry, triage
+from worker.triage_guard import LEASE, IssueBusy, TriageGuard
 
 log = logging.getLogger(__name__)
 
+# A second triage of a busy issue waits this long (seconds, drawn at random so two waiters part).
+BUSY_COUNTDOWN = (1.0, 10.0)
 TRANSIENT = (JiraError, EntitlementSourceUnavailable, SoftTimeLimitExceeded, NoUsableConfig, redis.RedisError)
 
 
-def _retry(task, name: str, exc: Exception):
-    countdown = countdown_for(exc, task.request.retries, services().settings.visibility_timeout)
-    retry_or_fail(task, name, exc, countdown)
-
-
 def run_triage(task, name: str, issue: dict, delivery_id: str, read_first: bool = False) -> dict:
+    """One triage of one issue at a time (worker/triage_guard.py), marked in flight while it runs
+    (worker/inflight.py) so that a lost worker's task is queued again within about a minute."""
+    svc = services()
+    in_flight = inflight.member(task.name, list(task.request.args or ()))
+    hold = lambda wait=0.0: inflight.hold(svc.redis, in_flight, inflight.deadline(clock.now(), LEASE, wait))  # noqa: E731
+    hold()
+    retrying = False
+    try:
+        with TriageGuard(svc.redis, issue["key"], on_renew=hold):
+            return _triage_and_schedule(task, name, issue, delivery_id, read_first, on_retry=hold)
+    except IssueBusy:
+        retrying = True
+        countdown = random.uniform(*BUSY_COUNTDOWN)
+        hold(countdown)
+        TASKS.labels(task=name, outcome="busy").inc()
+        log.info("%s %s: another triage of the issue runs; again in %.1fs", name, issue["key"], countdown)
+        raise task.retry(countdown=countdown, max_retries=None)
+    except Retry:
+        retrying = True
+        raise
+    finally:
+        if not retrying:
+            inflight.release(svc.redis, in_flight)
+
+
+def _retry(task, name: str, exc: Exception, on_retry=None):
+    countdown = countdown_for(exc, task.request.retries, services().settings.visibility_timeout)
+    retry_or_fail(task, name, exc, countdown, on_retry)
+
+
+def _triage_and_schedule(task, name: str, issue: dict, delivery_id: str, read_first: bool, on_retry) -> dict:
     svc = services()
     issue_key = issue["key"]
     gateway = svc.gateway()
@@ -47,23 +78,24 @@ def run_triage(task, name: str, issue: dict, delivery_id: str, read_first: bool 
         if not isinstance(exc, TRANSIENT):  # an odd shape or a bug: audited and counted, not a silent crash
             return failed_unexpectedly(svc.audit, name, "triage", issue_key, exc, **audit_entry(None, **failure))
         svc.audit.record(issue_key, "triage", **audit_entry(None, **failure, error=exc))
-        _retry(task, name, exc)
+        _retry(task, name, exc, on_retry)
+    repaired = delivery_id.startswith(REPAIR_REASON) and result.status == "written"
     svc.audit.record(issue_key, "triage", **audit_entry(
         result, delivery_id=delivery_id, config_version=config.version, calls=gateway.call_log,
-        shadow=svc.settings.shadow_mode))
+        shadow=svc.settings.shadow_mode), **({"repaired": True} if repaired else {}))
     if result.status != "shadow":
         # Every time, not only after a write: a retry that finds the writes done must still
         # schedule, and a request no longer entitled must lose its reminders.
         try:
             schedule_for_decision(svc, issue_key, result.property, clock.now())
         except redis.RedisError as exc:
-            _retry(task, name, exc)
+            _retry(task, name, exc, on_retry)
     TASKS.labels(task=name, outcome="ok").inc()
-    TRIAGE_WRITES.labels(result=result.status).inc()
-    log.info("%s %s: %s (decision %s, %d Jira calls)", name, issue_key, result.status,
+    TRIAGE_WRITES.labels(result="repaired" if repaired else result.status).inc()
+    log.info("%s %s: %s (decision %s, %d Jira calls)", name, issue_key, "repaired" if repaired else result.status,
              result.decision_id, len(gateway.call_log))
     return {"status": result.status, "issue": issue_key, "decision": result.decision_id,
-            "calls": len(gateway.call_log)}
+            "calls": len(gateway.call_log), **({"repaired": True} if repaired else {})}
 
 
 @shared_task(bind=True, name="worker.tasks.triage_request", acks_late=True)

@@ -1,9 +1,20 @@
 """Triage of a created request: facts, entitlement, decision, and the writes that put it on the issue.
 
 Calls to Jira: one edit (priority, labels, Priority Support fields), one internal comment, one
-write of the `priority-support` property. The issue is read first only when the webhook body
-lacks facts, or when the delivery is late or replayed and Redis holds no record of this issue
-(the property then says whether the decision is already there).
+write of the `priority-support` property. The issue is read first (with its property) when:
+- the webhook body lacks facts;
+- Redis has progress for the issue under another decision than the body gives: it was triaged
+  differently before, so the body may be a stale replay; the decision is made again from the
+  issue as it is now, and the labels to remove are those it carries now, never the delivered
+  body's (an agent's later change is not undone);
+- Redis holds no record of the issue and the request was created before Redis's memory began
+  (`psw:memory-since`, written by the first triage after Redis starts empty, e.g. after a wipe)
+  or longer ago than the progress is kept: then only the property can say whether the decision
+  is already there. A request created since Redis's memory began and never seen is new: the
+  normal path stays at three calls.
+
+A field Jira rejects is remembered for the config version (`psw:rejected-fields:<version>`) and
+left out of later edits until the config changes.
 
 Each write is recorded in Redis as done (per issue and decision) before the next starts, so a
 retried task resumes where the last attempt stopped: the comment is never posted twice. When the
@@ -19,6 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from worker.bodies import mapping, sequence, shorten, text
+from worker.deliveries import MEMORY_SINCE_KEY
 from worker.config.models import MappingConfig
 from worker.entitlement.sources import EntitlementSource
 from worker.jira.errors import JiraError, JiraRejected
@@ -30,7 +42,6 @@ from worker.policy.facts import RequestFacts, extract_facts
 
 log = logging.getLogger(__name__)
 
-LATE_AFTER = timedelta(minutes=10)
 PROGRESS_TTL = timedelta(days=30)
 STEPS = ("edited", "commented", "property")
 
@@ -40,9 +51,14 @@ def decision_id(decision: Decision) -> str:
     return hashlib.sha256(decision.to_json().encode()).hexdigest()[:16]
 
 
+DECISION_MARKER_PREFIX = "(psw-triage: decision "
+REJECTED_FIELDS_TTL = timedelta(days=30)
+
+
 def decision_marker(did: str) -> str:
-    """Ends the triage comment; how a retry whose answer was lost finds the comment it posted."""
-    return f"(decision {did})"
+    """Ends the triage comment: how a retry whose answer was lost finds the comment it posted, and
+    how the intake knows the comment's webhook (Data Center's carries no internal flag) as ours."""
+    return f"{DECISION_MARKER_PREFIX}{did})"
 
 
 @dataclass
@@ -81,6 +97,15 @@ class Progress:
 
     def known(self) -> bool:
         return bool(self.state)
+
+    def other_than(self, did: str) -> bool:
+        """Some write of another decision is recorded: the issue was triaged differently before."""
+        return any(value != did for value in self.state.values())
+
+    def unfinished(self) -> bool:
+        """Some write of a decision is done but its property (the last write) is not."""
+        decisions = {did for step, did in self.state.items() if step != "property"}
+        return any(did != self.state.get("property") for did in decisions)
 
     def done(self, did: str, step: str) -> bool:
         return self.state.get(step) == did
@@ -138,11 +163,48 @@ def lookup_entitlement(source: EntitlementSource, facts: RequestFacts):
     return source.lookup(facts.sen)
 
 
-def needs_read(facts: RequestFacts, issue_fields: dict[str, Any], progress: Progress, now: datetime) -> bool:
+def memory_since(client, now: datetime) -> datetime:
+    """When this Redis began to remember deliveries and triages: set by the first delivery the
+    intake records (worker/deliveries.py), or the first triage that finds it unset."""
+    pipe = client.pipeline(transaction=False)
+    pipe.set(MEMORY_SINCE_KEY, now.isoformat(), nx=True)
+    pipe.get(MEMORY_SINCE_KEY)
+    return datetime.fromisoformat(pipe.execute()[1].decode())
+
+
+def needs_read(facts: RequestFacts, issue_fields: dict[str, Any], progress: Progress, now: datetime,
+               since: datetime) -> bool:
     if facts.missing or "labels" not in issue_fields:
         return True
-    late = facts.created is not None and now - facts.created > LATE_AFTER
-    return late and not progress.known()
+    if progress.known():
+        return False  # Redis knows the issue; triage() re-reads it if the body decides differently
+    return facts.created is None or facts.created <= since or now - facts.created >= PROGRESS_TTL
+
+
+class RejectedFields:
+    """Fields Jira rejected under one config version: left out until the config changes."""
+
+    def __init__(self, client, config_version: str):
+        self.redis = client
+        self.key = f"psw:rejected-fields:{config_version}"
+
+    def known(self) -> set[str]:
+        return {member.decode() for member in self.redis.smembers(self.key)}
+
+    def remember(self, field_ids) -> None:
+        if field_ids:
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.sadd(self.key, *field_ids)
+            pipe.expire(self.key, REJECTED_FIELDS_TTL)
+            pipe.execute()
+
+
+def without_fields(writes: Writes, field_ids: set[str]) -> Writes:
+    if not field_ids:
+        return writes
+    return Writes(fields={k: v for k, v in writes.fields.items() if k not in field_ids},
+                  update={k: v for k, v in writes.update.items() if k not in field_ids},
+                  comment=writes.comment, property=writes.property)
 
 
 def triage(*, issue: dict[str, Any], delivery_id: str, config: MappingConfig, source: EntitlementSource,
@@ -154,14 +216,17 @@ def triage(*, issue: dict[str, Any], delivery_id: str, config: MappingConfig, so
     issue_fields = mapping(issue.get("fields"))
     facts = extract_facts(issue, config)
     recorded = None
-    if read_first or needs_read(facts, issue_fields, progress, now):
-        issue = gateway.get_issue(issue_key, fields=fields_to_read(config), properties=[PROPERTY])
-        issue_fields = mapping(issue.get("fields"))
-        facts = extract_facts(issue, config)
-        recorded = mapping(mapping(issue.get("properties")).get(PROPERTY))
-
+    read = read_first or needs_read(facts, issue_fields, progress, now, memory_since(redis_client, now))
+    if read:
+        issue_fields, facts, recorded = _read_issue(gateway, issue_key, config)
     decision = decide(facts, lookup_entitlement(source, facts), config, now)
     did = decision_id(decision)
+    if not read and progress.other_than(did):
+        # Triaged before with another decision: the body may be a stale replay (or an agent changed
+        # the request since). Decide from the issue as it is now, never undo the newer state.
+        issue_fields, facts, recorded = _read_issue(gateway, issue_key, config)
+        decision = decide(facts, lookup_entitlement(source, facts), config, now)
+        did = decision_id(decision)
     writes = plan_writes(decision, did, issue_fields, delivery_id, now)
     result = TriageResult(issue_key, "unchanged", decision, did, property=writes.property)
 
@@ -180,8 +245,11 @@ def triage(*, issue: dict[str, Any], delivery_id: str, config: MappingConfig, so
     # write: the edit (harmless), or the comment, which is then looked for before it is posted.
     done: list[str] = []
     if not progress.done(did, "edited"):
-        if writes.fields or writes.update:
-            result.rejected_fields = edit_dropping_rejected_fields(gateway, issue_key, writes)
+        rejected = RejectedFields(redis_client, config.version)
+        edit = without_fields(writes, rejected.known())
+        if edit.fields or edit.update:
+            result.rejected_fields = edit_dropping_rejected_fields(gateway, issue_key, edit)
+            rejected.remember(result.rejected_fields)
         done.append("edited")
     if not progress.done(did, "commented"):
         if progress.done(did, "comment_sent") and _comment_exists(gateway, issue_key, did):
@@ -196,6 +264,13 @@ def triage(*, issue: dict[str, Any], delivery_id: str, config: MappingConfig, so
     result.status = "written"
     result.writes = writes
     return result
+
+
+def _read_issue(gateway: JiraGateway, issue_key: str, config: MappingConfig):
+    """The issue as it is now: its fields, facts and recorded decision (the property)."""
+    issue = gateway.get_issue(issue_key, fields=fields_to_read(config), properties=[PROPERTY])
+    recorded = mapping(mapping(issue.get("properties")).get(PROPERTY))
+    return mapping(issue.get("fields")), extract_facts(issue, config), recorded
 
 
 def _comment_exists(gateway: JiraGateway, issue_key: str, did: str) -> bool:
@@ -216,10 +291,9 @@ def edit_dropping_rejected_fields(gateway: JiraGateway, issue_key: str, writes: 
     for field_id in named:
         REJECTED_FIELDS.labels(field=field_id).inc()
         log.warning("triage %s: Jira rejected field %s: %s", issue_key, field_id, named[field_id])
-    fields = {k: v for k, v in writes.fields.items() if k not in named}
-    update = {k: v for k, v in writes.update.items() if k not in named}
-    if fields or update:
-        gateway.edit_issue(issue_key, fields=fields or None, update=update or None)
+    rest = without_fields(writes, set(named))
+    if rest.fields or rest.update:
+        gateway.edit_issue(issue_key, fields=rest.fields or None, update=rest.update or None)
     return named
 
 

@@ -65,7 +65,7 @@ def test_cloud_entitled_l1_writes_exact_bodies(rsps, config, source, redis_clien
     assert posted["body"].startswith("Priority Support triage: ENTITLED.")
     assert "L1 phone support: the EMEA Priority Support line is +31 20 555 0100." in posted["body"]
     assert "2026-11-26 12:00 CET (Europe/Amsterdam), 2026-11-26 11:00 UTC" in posted["body"]
-    assert posted["body"].endswith(f"(decision {result.decision_id})")
+    assert posted["body"].endswith(f"(psw-triage: decision {result.decision_id})")
     stored = sent(prop)
     assert (stored["decision_id"], stored["delivery"], stored["level"], stored["entitled"]) == (
         result.decision_id, "delivery-1", "L1", True)
@@ -148,7 +148,7 @@ def test_a_comment_posted_whose_answer_was_lost_is_not_posted_again(rsps, config
     did = redis_client.hget("psw:triage:PS-101", "comment_sent").decode()
     rsps.reset()
     rsps.get(f"{base}/servicedeskapi/request/PS-101/comment",
-             json={"values": [{"body": f"Priority Support triage: ...\n(decision {did})"}], "isLastPage": True})
+             json={"values": [{"body": f"Priority Support triage: ...\n(psw-triage: decision {did})"}], "isLastPage": True})
     rsps.put(f"{base}/api/2/issue/PS-101/properties/{PROPERTY}", status=201)
     assert run(CLOUD, body("cloud-entitled-l1.json"), config, source, redis_client).status == "written"
     assert [c.request.method for c in rsps.calls] == ["GET", "PUT"]

@@ -11,7 +11,7 @@ from responses import matchers
 from tests.reminders.conftest import decision_property, make_services
 from worker.reminders import schedule_for_decision
 from worker.reminders.firing import check_request
-from worker.reminders.reconcile import open_jql, reconcile, untriaged_jql
+from worker.reminders.reconcile import half_done_jql, open_jql, reconcile, untriaged_jql
 from worker.settings import ReminderSettings
 from worker.reminders.store import ReminderStore
 
@@ -113,6 +113,7 @@ def test_a_request_whose_webhook_never_came_is_queued_for_triage_once(services, 
     triaged = issue(site, "PS-3", {"entitled": False})  # labels removed by hand; the property says triaged
     for _ in range(2):
         search.answer(untriaged_jql(config, rs), [issue(site, "PS-2", None), triaged])
+        search.answer(half_done_jql(config, rs), [])
         search.answer(open_jql(config, rs), [])
     queued = []
     first = reconcile(services, NOW, lambda key, reason: queued.append((key, reason)), rs)
@@ -135,6 +136,7 @@ def test_after_redis_is_wiped_one_sweep_restores_every_pending_reminder(services
     search = Search(rsps, site)
     config, rs = services.config(), sweep_settings()
     search.answer(untriaged_jql(config, rs), [])
+    search.answer(half_done_jql(config, rs), [])
     search.answer(open_jql(config, rs), [issue(site, key, prop) for key, prop in props.items()])
     report = reconcile(services, CREATED + timedelta(minutes=1), lambda *a: pytest.fail("nothing to triage"), rs)
     assert {key: store.scheduled(key, ALL) for key in props} == before
@@ -152,6 +154,7 @@ def test_a_sweep_leaves_fired_claimed_and_answered_reminders_alone(services, sit
     search = Search(rsps, site)
     config, rs = services.config(), sweep_settings()
     search.answer(untriaged_jql(config, rs), [])
+    search.answer(half_done_jql(config, rs), [])
     search.answer(open_jql(config, rs), [issue(site, "PS-1", prop1), issue(site, "PS-2", prop2),
                                          issue(site, "PS-5", {"entitled": "broken"})])
     report = reconcile(services, now, lambda *a: None, rs)

@@ -4,7 +4,11 @@
    JQL finds requests without the triage's labels; the property, fetched with the search, has the
    last word (JQL cannot search an issue property unless an app indexes it). A request is queued
    at most once an hour, so one the triage cannot finish is not queued every sweep.
-2. Open triaged requests: every reminder their decision says is pending and that is neither on
+2. Half-done triages (issue 10): a request that carries a triage label or field but no property,
+   or whose Redis progress shows a decision's writes begun and its property not written (the
+   comment endpoint refused, retries ran out, the task was lost with Redis). Queued for a triage
+   that finishes the same resumable writes (worker/triage.py) and is audited `repaired`.
+3. Open triaged requests: every reminder their decision says is pending and that is neither on
    the schedule nor fired is put back. After Redis is wiped the schedule is whole again after one
    sweep; a threshold whose comment is already on the issue is then recognised by its marker
    when it fires, and not posted twice. Requests whose cycle was answered are skipped (the
@@ -21,10 +25,12 @@ from worker.metrics import RECONCILED
 from worker.policy.decision import PROPERTY
 from worker.reminders.schedule import plan_or_none, rebuild_missing
 from worker.settings import ReminderSettings
+from worker.triage import Progress
 
 log = logging.getLogger(__name__)
 
 TRIAGE_TASK = "worker.tasks.triage_by_key"
+REPAIR_REASON = "repair"
 REQUEUE_AFTER = timedelta(hours=1)
 
 
@@ -33,6 +39,7 @@ class ReconcileReport:
     queued_for_triage: list[str] = field(default_factory=list)
     rebuilt: dict[str, list[str]] = field(default_factory=dict)  # issue key -> threshold codes
     untriaged_seen: int = 0
+    queued_for_repair: list[str] = field(default_factory=list)
     open_seen: int = 0
 
 
@@ -51,6 +58,29 @@ def untriaged_jql(config, settings: ReminderSettings) -> str:
     if settings.untriaged_grace_minutes:
         window += f" AND created <= -{settings.untriaged_grace_minutes}m"
     return _scoped(f"{window} AND (labels IS EMPTY OR labels NOT IN ({labels}))", settings) + " ORDER BY created ASC"
+
+
+def _cf(field_id: str) -> str:
+    return f"cf[{field_id.removeprefix('customfield_')}]" if field_id.startswith("customfield_") else field_id
+
+
+def half_done_jql(config, settings: ReminderSettings) -> str:
+    """Requests the triage began writing: its labels or fields are there (the property, fetched
+    with the search, then says whether it finished)."""
+    labels = _quoted(dict.fromkeys([*config.labels.entitled, config.labels.not_entitled,
+                                    *(level.label for level in config.levels.values())]))
+    marks = [f"labels IN ({labels})"]
+    marks += [f"{_cf(f)} IS NOT EMPTY" for f in (config.write_fields.level, config.write_fields.due) if f]
+    window = f"created >= -{settings.untriaged_lookback_minutes}m"
+    if settings.untriaged_grace_minutes:
+        window += f" AND created <= -{settings.untriaged_grace_minutes}m"
+    return _scoped(f"{window} AND ({' OR '.join(marks)})", settings) + " ORDER BY created ASC"
+
+
+def _queue_once(services, key: str, why: str = "retriage") -> bool:
+    """At most once an hour per request and pass, so one the triage cannot finish is not queued
+    every sweep."""
+    return bool(services.redis.set(f"psw:reminders:{why}:{key}", "1", nx=True, ex=REQUEUE_AFTER))
 
 
 def open_jql(config, settings: ReminderSettings) -> str:
@@ -75,11 +105,24 @@ def reconcile(services, now: datetime, queue_triage: Callable[[str, str], None],
             key = issue.get("key")
             if not key or (issue.get("properties") or {}).get(PROPERTY) is not None:
                 continue
-            if not services.redis.set(f"psw:reminders:retriage:{key}", "1", nx=True, ex=REQUEUE_AFTER):
+            if not _queue_once(services, key):
                 continue
             queue_triage(key, "reconcile: no triage on the issue (its webhook never came?)")
             report.queued_for_triage.append(key)
             RECONCILED.labels(result="queued_for_triage").inc()
+        for issue in gateway.search(half_done_jql(config, settings), fields=["created"],
+                                    properties=[PROPERTY], limit=settings.reconcile_max_issues):
+            key = issue.get("key")
+            if not key:
+                continue
+            recorded = (issue.get("properties") or {}).get(PROPERTY)
+            if recorded is not None and not Progress(services.redis, key).unfinished():
+                continue
+            if not _queue_once(services, key, REPAIR_REASON):
+                continue
+            queue_triage(key, f"{REPAIR_REASON}: triage begun on the issue and not finished")
+            report.queued_for_repair.append(key)
+            RECONCILED.labels(result="queued_for_repair").inc()
     for issue in gateway.search(open_jql(config, settings), fields=["created"],
                                 properties=[PROPERTY], limit=settings.reconcile_max_issues):
         report.open_seen += 1
@@ -91,6 +134,6 @@ def reconcile(services, now: datetime, queue_triage: Callable[[str, str], None],
         if added:
             report.rebuilt[key] = added
             RECONCILED.labels(result="reminders_rebuilt").inc(len(added))
-    log.info("reconcile: %d untriaged queued (of %d seen), reminders rebuilt on %d issue(s) (of %d open)",
-             len(report.queued_for_triage), report.untriaged_seen, len(report.rebuilt), report.open_seen)
+    log.info("reconcile: %d untriaged queued (of %d seen), %d half-done queued for repair, reminders rebuilt on %d issue(s) (of %d open)",
+             len(report.queued_for_triage), report.untriaged_seen, len(report.queued_for_repair), len(report.rebuilt), report.open_seen)
     return report

@@ -117,4 +117,4 @@ def reconcile(self) -> dict:
         return {"status": "failed", "error": str(exc)}
     TASKS.labels(task="reconcile", outcome="ok").inc()
     return {"status": "ok", "queued_for_triage": report.queued_for_triage,
-            "rebuilt": report.rebuilt}
+            "queued_for_repair": report.queued_for_repair, "rebuilt": report.rebuilt}

@@ -1,0 +1,139 @@
+"""Exactly once under pressure (issue 10) and stale replays (issue 12, point 3), through the whole
+stack: the simulator, gunicorn, real `celery worker` processes, the test Redis."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+import requests
+
+from app.signature import sign
+from jirasim import catalogue as cat
+from jirasim.shapes import user_for_email
+from tests.conftest import SECRET
+from tests.integration import processes
+from tests.integration.conftest import ENTITLED
+from worker.celery_app import QUEUE, make_celery
+from worker.queueing import task_message
+from worker.settings import Settings
+
+AGENT = "agent@example.com"
+
+
+def triaged(sim, key):
+    return sim.properties(key).get("priority-support")
+
+
+def triage_comments(sim, key):
+    return [c for c in sim.comments(key) if c["body"].startswith("Priority Support triage:")]
+
+
+def deliver(web_port, body: bytes, delivery_id: str) -> requests.Response:
+    """What Jira sends: the signed body under a delivery identifier."""
+    return requests.post(f"http://127.0.0.1:{web_port}/webhooks/jira", data=body, timeout=10,
+                         headers={"X-Hub-Signature": sign(SECRET, body), "Content-Type": "application/json",
+                                  "X-Atlassian-Webhook-Identifier": delivery_id})
+
+
+def created_body(sim, key) -> bytes:
+    [delivery] = [d for d in sim.deliveries if d.event == "jira:issue_created" and d.issue_key == key]
+    return delivery.body
+
+
+def audit(redis_client, key):
+    """The issue's triage entries, newest first."""
+    entries = [json.loads(e) for e in redis_client.lrange(f"psw:audit:{key}", 0, -1)]
+    return [e for e in entries if e["kind"] == "triage"]
+
+
+@pytest.fixture(scope="module")
+def sweep_env(stack_env):
+    # The sweep looks at requests of any age (no grace): the test's requests are seconds old.
+    return {**stack_env, "RECONCILE_GRACE_MINUTES": "0"}
+
+
+@pytest.fixture
+def workers(fresh, web, sweep_env, tmp_path):
+    service = processes.worker(sweep_env, tmp_path, concurrency=2)
+    yield service
+    service.stop()
+
+
+def test_two_deliveries_of_one_issue_at_once_give_one_comment(sim, web, web_port, workers, fresh):
+    sim.set_webhook(None)  # recorded, not sent: the test delivers it twice itself
+    try:
+        key = sim.create_request(severity="L1", **ENTITLED)["issueKey"]
+    finally:
+        sim.set_webhook(f"http://127.0.0.1:{web_port}/webhooks/jira", SECRET)
+    body = created_body(sim, key)
+    # A slow edit keeps the first triage inside its writes while the second starts.
+    sim.add_fault("PUT", rf"/rest/api/2/issue/{key}$", status=None, delay=1.5, times=1)
+    answers = []
+    senders = [threading.Thread(target=lambda n=n: answers.append(deliver(web_port, body, f"twice-{n}").status_code))
+               for n in (1, 2)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join()
+    assert answers == [202, 202]
+    sim.wait_for(lambda: triaged(sim, key), timeout=20)
+    # The second waits for the lock (1-10 s), then finds the first's work done.
+    sim.wait_for(lambda: sum(e.get("outcome") == "unchanged" for e in audit(fresh, key)) >= 1, timeout=30)
+    assert len(triage_comments(sim, key)) == 1
+    assert [e["outcome"] for e in audit(fresh, key)].count("written") == 1
+
+
+def test_a_triage_cut_short_by_a_refused_comment_is_completed_by_the_sweep(sim, web, workers, fresh, sweep_env):
+    sim.add_fault("POST", r"/rest/servicedeskapi/request/[^/]+/comment$", status=403, times=None)
+    key = sim.create_request(severity="L2", **ENTITLED)["issueKey"]
+    sim.wait_for(lambda: any(e.get("outcome") == "error" for e in audit(fresh, key)), timeout=20)
+    half_done = sim.issue(key)["fields"]
+    assert "ps-l2" in half_done["labels"] and not triage_comments(sim, key) and not triaged(sim, key)
+    sim.clear_faults()  # the comment endpoint answers 201 again
+
+    app = make_celery(Settings.from_env(sweep_env))
+    fresh.lpush(QUEUE, task_message(app, "worker.reminders.tasks.reconcile", [], QUEUE))
+    sim.wait_for(lambda: any(e.get("repaired") for e in audit(fresh, key)), timeout=20)
+    assert triaged(sim, key)["level"] == "L2"
+    assert len(triage_comments(sim, key)) == 1
+    [repair] = [e for e in audit(fresh, key) if e.get("repaired")]
+    assert repair["outcome"] == "written" and repair["delivery"].startswith("repair:")
+    sim.wait_for(lambda: fresh.zcard("psw:reminders:due") >= 1, timeout=5)  # reminders scheduled too
+
+
+def test_after_redis_is_wiped_a_replay_within_ten_minutes_posts_nothing_more(sim, web, workers, fresh):
+    key = sim.create_request(severity="L1", **ENTITLED)["issueKey"]
+    sim.wait_for(lambda: triaged(sim, key), timeout=15)
+    sim.wait_for_webhooks()
+    writes_before = len([c for c in sim.calls if c.method in {"PUT", "POST"} and key in c.path])
+    fresh.flushall()  # Redis lost: dedupe keys, progress and the memory-since marker with it
+    [delivery] = [d for d in sim.deliveries if d.event == "jira:issue_created" and d.issue_key == key]
+    sim.resend(delivery.id)  # the original identifier: no longer known, so queued again
+    sim.wait_for(lambda: audit(fresh, key), timeout=15)
+    [entry] = audit(fresh, key)
+    assert entry["outcome"] == "unchanged", entry
+    assert len(triage_comments(sim, key)) == 1
+    assert len([c for c in sim.calls if c.method in {"PUT", "POST"} and key in c.path]) == writes_before
+
+
+def test_a_stale_replay_after_an_agent_moved_the_request_to_l3_changes_nothing(sim, web, web_port, workers, fresh):
+    key = sim.create_request(severity="L1", **ENTITLED)["issueKey"]
+    sim.wait_for(lambda: triaged(sim, key), timeout=15)
+    body = created_body(sim, key)
+    agent = sim.store.register_user(user_for_email(AGENT))
+    sim.store.edit(key, {"fields": {cat.SEVERITY_FIELD: {"value": "L3 - Moderate impact"}}}, agent)
+    sim.wait_for(lambda: triaged(sim, key)["level"] == "L3", timeout=15)
+    assert len(triage_comments(sim, key)) == 2
+
+    answer = deliver(web_port, body, "captured-and-resent")  # the old signed body, a new identifier
+    assert answer.status_code == 202
+    sim.wait_for(lambda: any(e["delivery"] == "captured-and-resent" for e in audit(fresh, key)), timeout=15)
+    [replay] = [e for e in audit(fresh, key) if e["delivery"] == "captured-and-resent"]
+    assert replay["outcome"] == "unchanged" and replay["level"] == "L3"
+    fields = sim.issue(key)["fields"]
+    assert triaged(sim, key)["level"] == "L3" and fields["customfield_10110"] == "L3"
+    assert "ps-l3" in fields["labels"] and "ps-l1" not in fields["labels"]
+    assert fields["priority"]["name"] == "Medium"
+    assert len(triage_comments(sim, key)) == 2

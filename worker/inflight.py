@@ -1,0 +1,75 @@
+"""Triage tasks in flight, so that those of a dead worker are run again within about a minute.
+
+Redis hands an unacknowledged message to another worker only after the visibility timeout (an
+hour by default, which must outlast the longest retry countdown). So every triage task marks
+itself in a sorted set (`psw:triage:inflight`, member: task name and arguments, score: a
+deadline) when it starts, stretches the deadline while it runs (with its lock's renewal) and
+before each retry countdown, and removes the mark when it ends. A worker killed mid-task leaves
+its mark behind; `requeue_overdue` (the beat's clock loop, every RECOVERY_INTERVAL) queues such a
+task again. The per-issue lock and the resumable progress make a second run harmless: it
+finishes what the first left, or finds it done.
+
+Worst case from a kill to the task queued again: the lease (30 s) plus one recovery interval
+(15 s), then its turn in the triage queue.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import redis
+
+from worker.metrics import RECOVERED
+
+log = logging.getLogger(__name__)
+
+KEY = "psw:triage:inflight"
+RECOVERY_INTERVAL = timedelta(seconds=15)
+
+# KEYS: in-flight zset, queue list. ARGV: member, task message. Removing the mark and queueing
+# the task happen together: two beats never both queue it, and a crash never drops it.
+_TAKE_AND_QUEUE = """
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+  redis.call('LPUSH', KEYS[2], ARGV[2])
+  return 1
+end
+return 0
+"""
+
+
+def member(task_name: str, args: list) -> str:
+    return json.dumps([task_name, list(args)], separators=(",", ":"))
+
+
+def hold(client: redis.Redis, task_member: str, until: datetime) -> None:
+    client.zadd(KEY, {task_member: until.timestamp()})
+
+
+def release(client: redis.Redis, task_member: str) -> None:
+    client.zrem(KEY, task_member)
+
+
+def requeue_overdue(client: redis.Redis, now: datetime, queue: str,
+                    message_for: Callable[[str, list], bytes], batch: int = 100) -> list[str]:
+    """Queue again every in-flight task whose deadline passed; the members queued."""
+    queued = []
+    for raw in client.zrangebyscore(KEY, "-inf", now.timestamp(), start=0, num=batch):
+        task_member = raw.decode()
+        try:
+            task_name, args = json.loads(task_member)
+        except (ValueError, TypeError):
+            log.error("in-flight mark %r is unreadable; dropped", task_member)
+            client.zrem(KEY, task_member)
+            continue
+        if client.eval(_TAKE_AND_QUEUE, 2, KEY, queue, task_member, message_for(task_name, args)):
+            queued.append(task_member)
+            RECOVERED.inc()
+    if queued:
+        log.warning("recovery: %d triage task(s) of a lost worker queued again: %s", len(queued), queued)
+    return queued
+
+
+def deadline(now: datetime, lease: timedelta, wait: float = 0.0) -> datetime:
+    return now + lease + timedelta(seconds=wait)
