@@ -1,7 +1,9 @@
 """One table from Jira webhook event to the task that handles it; ignored events listed."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from datetime import datetime
 
 from worker.bodies import mapping, shorten, text
 
@@ -70,3 +72,15 @@ def parse_event(payload: object) -> WebhookEvent:
     if name in NEEDS_ISSUE_KEY and not text(mapping(payload.get("issue")).get("key")):
         raise PayloadError(f"{shorten(name)} needs issue.key, the key of the issue it is about")
     return WebhookEvent(name=name, task=ROUTES.get(name))
+
+
+def body_age(payload: dict, now: datetime) -> float | None:
+    """Seconds since the body's `timestamp` (Jira's epoch milliseconds), or None without a usable one."""
+    stamp = payload.get("timestamp")
+    if isinstance(stamp, bool) or not isinstance(stamp, (int, float)):
+        return None
+    try:
+        seconds = stamp / 1000.0
+    except OverflowError:  # an int past a float's range: no usable time
+        return None
+    return now.timestamp() - seconds if math.isfinite(seconds) else None

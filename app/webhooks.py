@@ -1,7 +1,8 @@
 """`POST /webhooks/jira`: verify, parse once, dedupe, queue, answer at once.
 
 The web process never calls Jira. Every way this can fail answers with a status Jira acts on:
-4xx for a body that will never be right, 503 (Jira retries) when we cannot store or queue it.
+4xx for a body that will never be right (including one older than WEBHOOK_MAX_AGE_SECONDS by its
+`timestamp`: a replay), 503 (Jira retries) when we cannot store or queue it.
 """
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ import redis
 from flask import Blueprint, current_app, jsonify, request
 
 from app.body import read_body
-from app.events import CHANGE_TASK, PayloadError, WebhookEvent, metric_label, parse_event
+from app.events import CHANGE_TASK, PayloadError, WebhookEvent, body_age, metric_label, parse_event
 from app.signature import is_authentic
+from worker import clock
 from worker.celery_app import QUEUE
 from worker.bodies import BodyError, parse_json, shorten
 from worker.config.live import NoUsableConfig
@@ -77,6 +79,14 @@ def _receive():
     if event.task is None:
         outcome = "ignored" if event.known else "ignored_unknown"
         return _answer(event.name, outcome, 200, status="ignored", event=shorten(event.name))
+    age = body_age(payload, clock.now())
+    if settings.webhook_max_age_seconds and age is not None and age > settings.webhook_max_age_seconds:
+        # 422: Jira retries only 408, 409, 425, 429 and 5xx, so a stale body is not sent again
+        # and again; the delivery shows as failed in Jira's webhook log, for an admin to see.
+        return _answer(event.name, "stale", 422, message=(
+            f"body is {age:.0f} s old by its timestamp, over WEBHOOK_MAX_AGE_SECONDS="
+            f"{settings.webhook_max_age_seconds}: a replay cannot undo newer state; the sweep "
+            "triages any request whose webhook was missed"))
     why = _needs_no_task(event, payload)
     if why:
         return _answer(event.name, "ignored", 200, event=event.name, reason=shorten(why))

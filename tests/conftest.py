@@ -41,6 +41,9 @@ def settings(redis_url, redis_client, tmp_path) -> Settings:
         "REDIS_URL": redis_url,
         "WEBHOOK_SECRET": SECRET,
         "WEBHOOK_MAX_BYTES": str(64 * 1024),
+        # The captured sample bodies are days old by their timestamp: no age window here (the
+        # window's own tests set one: tests/web/test_replays_and_echoes.py).
+        "WEBHOOK_MAX_AGE_SECONDS": "0",
         "PSW_VAR_DIR": str(tmp_path),
     })
 

@@ -110,6 +110,7 @@ class Settings:
     webhook_secret: str = field(default="", repr=False)
     allow_unsigned_webhooks: bool = False
     webhook_max_bytes: int = 1024 * 1024
+    webhook_max_age_seconds: int = 3600  # 0: no limit
     dedupe_ttl_seconds: int = 48 * 3600
     delivery_ttl_seconds: int = 24 * 3600
     visibility_timeout: int = 3600
@@ -137,6 +138,7 @@ class Settings:
             webhook_secret=env.get("WEBHOOK_SECRET", ""),
             allow_unsigned_webhooks=_flag(env, "ALLOW_UNSIGNED_WEBHOOKS"),
             webhook_max_bytes=_int(env, "WEBHOOK_MAX_BYTES", 1024 * 1024),
+            webhook_max_age_seconds=max(0, _int(env, "WEBHOOK_MAX_AGE_SECONDS", 3600)),
             dedupe_ttl_seconds=max(24 * 3600, _int(env, "DEDUPE_TTL_SECONDS", 48 * 3600)),
             delivery_ttl_seconds=_int(env, "DELIVERY_TTL_SECONDS", 24 * 3600),
             visibility_timeout=visibility,

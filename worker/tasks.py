@@ -48,7 +48,8 @@ def run_triage(task, name: str, issue: dict, delivery_id: str, read_first: bool 
         hold(countdown)
         TASKS.labels(task=name, outcome="busy").inc()
         log.info("%s %s: another triage of the issue runs; again in %.1fs", name, issue["key"], countdown)
-        raise task.retry(countdown=countdown, max_retries=None)
+        # Not counted against MAX_RETRIES: the holder's lease bounds the wait.
+        raise task.retry(countdown=countdown, max_retries=task.request.retries + 1)
     except Retry:
         retrying = True
         raise

@@ -1,6 +1,7 @@
 """Which webhook events matter to the reminders, decided from the body alone (no Jira calls).
 
-- `comment_created`, public and not ours: maybe the first response -> check the request.
+- `comment_created`, public and not ours (a reminder's or the triage's own comment, known by its
+  marker): maybe the first response -> check the request.
   Data Center comment bodies carry no `issue` and no visibility flag: the issue id comes from
   `comment.self` (".../rest/api/2/issue/10013/comment/10082"), and the check reads the rest.
 - `jira:issue_updated` with a changelog item for
@@ -27,6 +28,7 @@ import redis
 from worker.bodies import mapping, sequence, shorten, text
 from worker.reminders.actions import MARKER_PREFIX
 from worker.reminders.response import status_of
+from worker.triage import DECISION_MARKER_PREFIX
 
 _COMMENT_SELF = re.compile(r"/issue/([^/]+)/comment/[^/]+/?$")
 FACTS = ("sen", "severity", "impact", "urgency", "environment", "product", "version", "request_type")
@@ -89,6 +91,9 @@ def _comment(body: Mapping[str, Any]) -> Change:
         return Change(issue=issue, ignored="internal comment")
     if MARKER_PREFIX in str(comment.get("body") or ""):
         return Change(issue=issue, ignored="a reminder's own comment")
+    if DECISION_MARKER_PREFIX in str(comment.get("body") or ""):
+        # Data Center's comment webhook has no internal flag: the triage's comment is known by its marker.
+        return Change(issue=issue, ignored="the triage's own comment")
     return Change(issue=issue, check=f"comment {shorten(str(comment.get('id', '?')))}")
 
 
