@@ -15,6 +15,9 @@ import uuid
 
 from celery import Celery
 
+from worker import clock
+from worker.liveness import QUEUED_AT_HEADER
+
 
 def task_message(app: Celery, task_name: str, args: list, queue: str) -> bytes:
     """The kombu Redis envelope of a Celery (protocol 2) task message, serialised."""
@@ -25,7 +28,8 @@ def task_message(app: Celery, task_name: str, args: list, queue: str) -> bytes:
         "body": base64.b64encode(body).decode(),
         "content-encoding": "utf-8",
         "content-type": "application/json",
-        "headers": message.headers,
+        # The queued-at stamp lets `/readyz` tell the oldest queued task's age (worker/liveness.py).
+        "headers": {**message.headers, QUEUED_AT_HEADER: clock.now().timestamp()},
         "properties": {
             **message.properties,
             "delivery_mode": 2,

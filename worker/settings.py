@@ -89,6 +89,40 @@ class ReminderSettings:
 
 
 @dataclass(frozen=True)
+class LivenessSettings:
+    """Heartbeats and the readiness limits (worker/liveness.py, `/readyz`, deploy/alerts/)."""
+
+    heartbeat_interval: float = 5.0  # seconds between two heartbeats of a worker's consumer loop
+    worker_max_age: float = 30.0  # no worker heartbeat this old: not ready
+    beat_max_age: float = 30.0  # beat has not ticked for this long: not ready
+    queue_stall: float = 60.0  # tasks queued and nothing consumed for this long: not ready
+    oldest_task_max_age: float = 300.0  # the oldest queued task has waited this long: not ready
+    reminder_max_wait: float = 60.0  # a due reminder unclaimed this long: not ready
+    watchdog: float = 30.0  # a worker whose consumer loop has not turned for this long exits (code 70)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> LivenessSettings:
+        env = os.environ if env is None else env
+        d = cls()
+        interval = _number(env, "HEARTBEAT_INTERVAL_SECONDS", d.heartbeat_interval, 0.1)
+        limits = cls(
+            heartbeat_interval=interval,
+            worker_max_age=_number(env, "READY_WORKER_MAX_AGE_SECONDS", d.worker_max_age, 1),
+            beat_max_age=_number(env, "READY_BEAT_MAX_AGE_SECONDS", d.beat_max_age, 1),
+            queue_stall=_number(env, "READY_QUEUE_STALL_SECONDS", d.queue_stall, 1),
+            oldest_task_max_age=_number(env, "READY_OLDEST_TASK_SECONDS", d.oldest_task_max_age, 1),
+            reminder_max_wait=_number(env, "READY_REMINDER_WAIT_SECONDS", d.reminder_max_wait, 1),
+            watchdog=_number(env, "WORKER_WATCHDOG_SECONDS", d.watchdog, 1),
+        )
+        for name, value in (("READY_WORKER_MAX_AGE_SECONDS", limits.worker_max_age),
+                            ("READY_BEAT_MAX_AGE_SECONDS", limits.beat_max_age),
+                            ("WORKER_WATCHDOG_SECONDS", limits.watchdog)):
+            if value <= interval:
+                raise SettingsError(f"{name} ({value:g}) must be above HEARTBEAT_INTERVAL_SECONDS ({interval:g})")
+        return limits
+
+
+@dataclass(frozen=True)
 class JiraSite:
     """Where Jira is and how to authenticate. Cloud: email + API token. Data Center: PAT."""
 
@@ -120,6 +154,7 @@ class Settings:
     shadow_mode: bool = False
     var_dir: Path = Path("var")
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
+    liveness: LivenessSettings = field(default_factory=LivenessSettings)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -147,6 +182,7 @@ class Settings:
             shadow_mode=_flag(env, "SHADOW_MODE"),
             var_dir=Path(env.get("PSW_VAR_DIR", "var")),
             reminders=ReminderSettings.from_env(env),
+            liveness=LivenessSettings.from_env(env),
         )
 
 
