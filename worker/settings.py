@@ -123,6 +123,62 @@ class LivenessSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """How the web process meets its clients (app/gunicorn_conf.py, app/gunicorn_worker.py)."""
+
+    worker_class: str = "app.gunicorn_worker.SlowClientWorker"  # gevent, with per-connection deadlines
+    worker_connections: int = 1000  # connections one web process holds at once
+    client_idle: float = 10.0  # seconds a client may send nothing mid-request
+    client_timeout: float = 30.0  # seconds a connection may take for its request, slow or not
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> WebSettings:
+        env = os.environ if env is None else env
+        d = cls()
+        return cls(
+            worker_class=env.get("WEB_WORKER_CLASS", "").strip() or d.worker_class,
+            worker_connections=int(_number(env, "WEB_WORKER_CONNECTIONS", d.worker_connections, 10)),
+            client_idle=_number(env, "WEB_CLIENT_IDLE_SECONDS", d.client_idle, 0.5),
+            client_timeout=_number(env, "WEB_CLIENT_TIMEOUT_SECONDS", d.client_timeout, 1),
+        )
+
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+@dataclass(frozen=True)
+class FlowerSettings:
+    """Flower, as `psw flower` starts it. Beyond loopback it needs basic auth, or it refuses to start."""
+
+    address: str = "127.0.0.1"
+    port: int = 5555
+    basic_auth: str = field(default="", repr=False)  # user:password[,user:password...]
+    max_tasks: int = 10000  # tasks Flower keeps in memory (oldest dropped first)
+
+    @property
+    def loopback_only(self) -> bool:
+        return self.address in LOOPBACK or self.address.startswith("127.")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> FlowerSettings:
+        env = os.environ if env is None else env
+        d = cls()
+        flower = cls(
+            address=env.get("FLOWER_ADDRESS", "").strip() or d.address,
+            port=int(_number(env, "FLOWER_PORT", d.port, 1)),
+            basic_auth=env.get("FLOWER_BASIC_AUTH", "").strip(),
+            max_tasks=int(_number(env, "FLOWER_MAX_TASKS", d.max_tasks, 1)),
+        )
+        if flower.basic_auth and not all(":" in pair and pair.split(":", 1)[1] for pair in
+                                         flower.basic_auth.split(",")):
+            raise SettingsError("FLOWER_BASIC_AUTH must be user:password (comma-separated for several)")
+        if not flower.loopback_only and not flower.basic_auth:
+            raise SettingsError(f"FLOWER_ADDRESS is {flower.address}, beyond loopback: set FLOWER_BASIC_AUTH "
+                                "(user:password), or Flower would show and control every task unauthenticated")
+        return flower
+
+
+@dataclass(frozen=True)
 class JiraSite:
     """Where Jira is and how to authenticate. Cloud: email + API token. Data Center: PAT."""
 
