@@ -25,6 +25,7 @@ from celery.signals import before_task_publish, task_prerun, worker_shutting_dow
 
 from worker import clock
 from worker.liveness import QUEUED_AT_HEADER, beat_tick, mark_consumed, worker_beat
+from worker.queueing import ISSUE_MARK
 from worker.settings import LivenessSettings
 
 log = logging.getLogger(__name__)
@@ -124,8 +125,17 @@ def _consumed(**_kwargs):
 
 @before_task_publish.connect
 def _stamp(headers=None, **_kwargs):
-    if headers is not None:
-        headers.setdefault(QUEUED_AT_HEADER, clock.now().timestamp())
+    if headers is None:
+        return
+    headers.setdefault(QUEUED_AT_HEADER, clock.now().timestamp())
+    # A retry is published by the task itself, its argsrepr rebuilt from the bare arguments: keep
+    # the issue key the first message carried, so Flower still finds a retrying triage by key.
+    from celery import current_task
+
+    request = getattr(current_task, "request", None)
+    previous = getattr(request, "argsrepr", None) or ""
+    if request is not None and request.id == headers.get("id") and ISSUE_MARK in previous:
+        headers["argsrepr"] = previous
 
 
 class HeartbeatScheduler(PersistentScheduler):
