@@ -1,8 +1,15 @@
 """gunicorn settings for the web process (`gunicorn --config python:app.gunicorn_conf`)."""
 import os
 
+from worker.settings import WebSettings
+
+_web = WebSettings.from_env()
+
 bind = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Slow or hostile clients must not stop the intake (issue 11): see app/gunicorn_worker.py.
+worker_class = _web.worker_class
+worker_connections = _web.worker_connections
 threads = int(os.environ.get("WEB_THREADS", "1"))
 timeout = 30
 # No access log by default: a Data Center webhook URL may carry ?token=, which must not be logged.

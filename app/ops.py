@@ -1,4 +1,4 @@
-"""Health and metrics, for load balancers and Prometheus."""
+"""Health, readiness and metrics, for load balancers, probes and Prometheus."""
 from __future__ import annotations
 
 import os
@@ -6,18 +6,83 @@ import os
 import redis
 from flask import Blueprint, Response, current_app, jsonify
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+
+from worker import clock
+from worker.celery_app import QUEUE
+from worker.liveness import CHECKS, judge, snapshot
 
 bp = Blueprint("ops", __name__)
 
 
 @bp.get("/healthz")
 def healthz():
-    """Liveness plus whether Redis (broker, dedupe, schedule) answers."""
+    """Liveness of the web process, plus whether Redis (broker, dedupe, schedule) answers."""
     try:
         current_app.extensions["psw"].redis.ping()
     except redis.RedisError:
         return jsonify(status="degraded", redis="down"), 503
     return jsonify(status="ok", redis="up")
+
+
+def _verdict():
+    psw = current_app.extensions["psw"]
+    return judge(snapshot(psw.redis, [QUEUE], clock.now().timestamp()), psw.settings.liveness)
+
+
+@bp.get("/readyz")
+def readyz():
+    """Whether the whole service moves: workers beat and consume, beat ticks, reminders go out.
+    README "Operations" says what each failing check means and what to do."""
+    try:
+        verdict = _verdict()
+    except redis.RedisError:
+        return jsonify(status="not_ready", problems=[{"check": "redis", "message": "Redis does not answer"}]), 503
+    snap = verdict.snapshot
+    body = dict(workers=sorted(snap.workers), queue_length=snap.queue_length,
+                problems=[{"check": p.check, "message": p.message} for p in verdict.problems])
+    if verdict.ready:
+        return jsonify(status="ready", **body)
+    return jsonify(status="not_ready", **body), 503
+
+
+class LivenessCollector:
+    """Read at scrape time from Redis (heartbeats, queue), so every web process reports the same."""
+
+    def __init__(self, services):
+        self.services = services
+
+    def collect(self):
+        try:
+            verdict = judge(snapshot(self.services.redis, [QUEUE], clock.now().timestamp()),
+                            self.services.settings.liveness)
+        except redis.RedisError:
+            return
+        snap = verdict.snapshot
+        ages = GaugeMetricFamily("psw_worker_heartbeat_age_seconds", "Seconds since each worker's last heartbeat",
+                                 labels=["worker"])
+        for name, age in snap.workers.items():
+            ages.add_metric([name], age)
+        yield ages
+        yield GaugeMetricFamily("psw_workers_alive", "Workers whose heartbeat is within READY_WORKER_MAX_AGE_SECONDS",
+                                value=sum(1 for a in snap.workers.values()
+                                          if a <= self.services.settings.liveness.worker_max_age))
+        if snap.beat_age is not None:
+            yield GaugeMetricFamily("psw_beat_heartbeat_age_seconds", "Seconds since beat last ticked",
+                                    value=snap.beat_age)
+        yield GaugeMetricFamily("psw_queue_length", "Tasks waiting in the queue", value=snap.queue_length)
+        yield GaugeMetricFamily("psw_queue_oldest_age_seconds", "Age of the oldest queued task (0: empty)",
+                                value=snap.oldest_queued_age or 0.0)
+        if snap.consumed_age is not None:
+            yield GaugeMetricFamily("psw_last_consumed_age_seconds", "Seconds since a worker last started a task",
+                                    value=snap.consumed_age)
+        yield GaugeMetricFamily("psw_reminder_due_wait_seconds", "How long the oldest due reminder waits unclaimed",
+                                value=snap.reminder_wait)
+        ready = GaugeMetricFamily("psw_ready", "1 when the readiness check passes (as /readyz)", labels=["check"])
+        failing = verdict.failing()
+        for check in CHECKS:
+            ready.add_metric([check], 0.0 if check in failing else 1.0)
+        yield ready
 
 
 @bp.get("/metrics")
@@ -30,4 +95,6 @@ def metrics():
         multiprocess.MultiProcessCollector(registry)
     else:
         registry = REGISTRY
-    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    liveness = CollectorRegistry()
+    liveness.register(LivenessCollector(current_app.extensions["psw"]))
+    return Response(generate_latest(registry) + generate_latest(liveness), mimetype=CONTENT_TYPE_LATEST)

@@ -18,7 +18,7 @@ from app.events import CHANGE_TASK, PayloadError, WebhookEvent, body_age, metric
 from app.signature import is_authentic
 from worker import clock
 from worker.celery_app import QUEUE
-from worker.bodies import BodyError, parse_json, shorten
+from worker.bodies import BodyError, mapping, parse_json, shorten, text
 from worker.config.live import NoUsableConfig
 from worker.reminders.events import needs_no_task
 from worker.queueing import task_message
@@ -93,7 +93,8 @@ def _receive():
 
     delivery_id = request.headers.get(DELIVERY_HEADER) or hashlib.sha256(raw).hexdigest()
     psw = current_app.extensions["psw"]
-    message = task_message(psw.celery, event.task, [delivery_id], QUEUE)
+    issue = shorten(text(mapping(payload.get("issue")).get("key")), 64)
+    message = task_message(psw.celery, event.task, [delivery_id], QUEUE, issue=issue)
     try:
         queued = psw.deliveries.claim_and_queue(delivery_id, raw, QUEUE, message)
     except (redis.RedisError, OSError) as exc:

@@ -49,7 +49,19 @@ def make_celery(settings: Settings | None = None) -> Celery:
         timezone="UTC",
         enable_utc=True,
         beat_schedule=_beat_schedule(settings),
+        beat_scheduler="worker.heartbeats:HeartbeatScheduler",
+        # Broker loss (issue 11; celery#9054, #10205): tasks running when the connection drops are
+        # cancelled and redelivered rather than acknowledged on a dead channel, and the consumer
+        # gives up after 8 retries (2, 4, 6, ... s apart, ~70 s) and exits non-zero for its
+        # supervisor instead of waiting forever. The watchdog (worker/heartbeats.py) covers a
+        # consumer loop that hangs without an error.
+        worker_cancel_long_running_tasks_on_connection_loss=True,
+        broker_connection_retry=True,
+        broker_connection_max_retries=8,
     )
+    from worker.heartbeats import Heartbeat
+
+    app.steps["consumer"].add(Heartbeat)
     return app
 
 

@@ -14,18 +14,33 @@ import json
 import uuid
 
 from celery import Celery
+from celery.utils.saferepr import saferepr
+
+from worker import clock
+from worker.liveness import QUEUED_AT_HEADER
 
 
-def task_message(app: Celery, task_name: str, args: list, queue: str) -> bytes:
+ISSUE_MARK = " issue="
+
+
+def labelled(args: list, issue: str) -> str:
+    """The task's arguments as Flower shows and searches them, with the issue they are about
+    (a triage's only argument is a delivery id)."""
+    return f"{saferepr(args, 200)}{ISSUE_MARK}{issue}" if issue else saferepr(args, 200)
+
+
+def task_message(app: Celery, task_name: str, args: list, queue: str, issue: str = "") -> bytes:
     """The kombu Redis envelope of a Celery (protocol 2) task message, serialised."""
     task_id = str(uuid.uuid4())
-    message = app.amqp.as_task_v2(task_id, task_name, args=args, kwargs={}, ignore_result=None)
+    message = app.amqp.as_task_v2(task_id, task_name, args=args, kwargs={}, ignore_result=None,
+                                  argsrepr=labelled(args, issue))
     body = json.dumps(message.body).encode()
     return json.dumps({
         "body": base64.b64encode(body).decode(),
         "content-encoding": "utf-8",
         "content-type": "application/json",
-        "headers": message.headers,
+        # The queued-at stamp lets `/readyz` tell the oldest queued task's age (worker/liveness.py).
+        "headers": {**message.headers, QUEUED_AT_HEADER: clock.now().timestamp()},
         "properties": {
             **message.properties,
             "delivery_mode": 2,

@@ -89,6 +89,96 @@ class ReminderSettings:
 
 
 @dataclass(frozen=True)
+class LivenessSettings:
+    """Heartbeats and the readiness limits (worker/liveness.py, `/readyz`, deploy/alerts/)."""
+
+    heartbeat_interval: float = 5.0  # seconds between two heartbeats of a worker's consumer loop
+    worker_max_age: float = 30.0  # no worker heartbeat this old: not ready
+    beat_max_age: float = 30.0  # beat has not ticked for this long: not ready
+    queue_stall: float = 60.0  # tasks queued and nothing consumed for this long: not ready
+    oldest_task_max_age: float = 300.0  # the oldest queued task has waited this long: not ready
+    reminder_max_wait: float = 60.0  # a due reminder unclaimed this long: not ready
+    watchdog: float = 30.0  # a worker whose consumer loop has not turned for this long exits (code 70)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> LivenessSettings:
+        env = os.environ if env is None else env
+        d = cls()
+        interval = _number(env, "HEARTBEAT_INTERVAL_SECONDS", d.heartbeat_interval, 0.1)
+        limits = cls(
+            heartbeat_interval=interval,
+            worker_max_age=_number(env, "READY_WORKER_MAX_AGE_SECONDS", d.worker_max_age, 1),
+            beat_max_age=_number(env, "READY_BEAT_MAX_AGE_SECONDS", d.beat_max_age, 1),
+            queue_stall=_number(env, "READY_QUEUE_STALL_SECONDS", d.queue_stall, 1),
+            oldest_task_max_age=_number(env, "READY_OLDEST_TASK_SECONDS", d.oldest_task_max_age, 1),
+            reminder_max_wait=_number(env, "READY_REMINDER_WAIT_SECONDS", d.reminder_max_wait, 1),
+            watchdog=_number(env, "WORKER_WATCHDOG_SECONDS", d.watchdog, 1),
+        )
+        for name, value in (("READY_WORKER_MAX_AGE_SECONDS", limits.worker_max_age),
+                            ("READY_BEAT_MAX_AGE_SECONDS", limits.beat_max_age),
+                            ("WORKER_WATCHDOG_SECONDS", limits.watchdog)):
+            if value <= interval:
+                raise SettingsError(f"{name} ({value:g}) must be above HEARTBEAT_INTERVAL_SECONDS ({interval:g})")
+        return limits
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """How the web process meets its clients (app/gunicorn_conf.py, app/gunicorn_worker.py)."""
+
+    worker_class: str = "app.gunicorn_worker.SlowClientWorker"  # gevent, with per-connection deadlines
+    worker_connections: int = 1000  # connections one web process holds at once
+    client_idle: float = 10.0  # seconds a client may send nothing mid-request
+    client_timeout: float = 30.0  # seconds a connection may take for its request, slow or not
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> WebSettings:
+        env = os.environ if env is None else env
+        d = cls()
+        return cls(
+            worker_class=env.get("WEB_WORKER_CLASS", "").strip() or d.worker_class,
+            worker_connections=int(_number(env, "WEB_WORKER_CONNECTIONS", d.worker_connections, 10)),
+            client_idle=_number(env, "WEB_CLIENT_IDLE_SECONDS", d.client_idle, 0.5),
+            client_timeout=_number(env, "WEB_CLIENT_TIMEOUT_SECONDS", d.client_timeout, 1),
+        )
+
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+@dataclass(frozen=True)
+class FlowerSettings:
+    """Flower, as `psw flower` starts it. Beyond loopback it needs basic auth, or it refuses to start."""
+
+    address: str = "127.0.0.1"
+    port: int = 5555
+    basic_auth: str = field(default="", repr=False)  # user:password[,user:password...]
+    max_tasks: int = 10000  # tasks Flower keeps in memory (oldest dropped first)
+
+    @property
+    def loopback_only(self) -> bool:
+        return self.address in LOOPBACK or self.address.startswith("127.")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> FlowerSettings:
+        env = os.environ if env is None else env
+        d = cls()
+        flower = cls(
+            address=env.get("FLOWER_ADDRESS", "").strip() or d.address,
+            port=int(_number(env, "FLOWER_PORT", d.port, 1)),
+            basic_auth=env.get("FLOWER_BASIC_AUTH", "").strip(),
+            max_tasks=int(_number(env, "FLOWER_MAX_TASKS", d.max_tasks, 1)),
+        )
+        if flower.basic_auth and not all(":" in pair and pair.split(":", 1)[1] for pair in
+                                         flower.basic_auth.split(",")):
+            raise SettingsError("FLOWER_BASIC_AUTH must be user:password (comma-separated for several)")
+        if not flower.loopback_only and not flower.basic_auth:
+            raise SettingsError(f"FLOWER_ADDRESS is {flower.address}, beyond loopback: set FLOWER_BASIC_AUTH "
+                                "(user:password), or Flower would show and control every task unauthenticated")
+        return flower
+
+
+@dataclass(frozen=True)
 class JiraSite:
     """Where Jira is and how to authenticate. Cloud: email + API token. Data Center: PAT."""
 
@@ -121,6 +211,7 @@ class Settings:
     shadow_mode: bool = False
     var_dir: Path = Path("var")
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
+    liveness: LivenessSettings = field(default_factory=LivenessSettings)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -149,6 +240,7 @@ class Settings:
             shadow_mode=_flag(env, "SHADOW_MODE"),
             var_dir=Path(env.get("PSW_VAR_DIR", "var")),
             reminders=ReminderSettings.from_env(env),
+            liveness=LivenessSettings.from_env(env),
         )
 
 

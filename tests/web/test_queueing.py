@@ -4,7 +4,7 @@ import json
 from worker.celery_app import QUEUE, make_celery
 from worker.queueing import task_message
 
-VOLATILE = {"id", "root_id", "correlation_id", "reply_to", "delivery_tag", "origin"}
+VOLATILE = {"id", "root_id", "correlation_id", "reply_to", "delivery_tag", "origin", "psw_queued_at"}
 
 
 def _strip(value):

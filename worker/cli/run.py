@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -18,6 +19,10 @@ from worker.embedded_redis import EmbeddedRedis
 from worker.settings import Settings, SettingsError
 
 SIM_PORT_DEFAULT = "8081"
+# Restarted whenever they exit (worker/supervise.py): a worker ends itself when its broker is gone
+# for good or its consumer loop hangs, and must come back without a person. gunicorn restarts its
+# own workers; Flower and the simulator are conveniences.
+SUPERVISED = ("worker", "beat")
 
 
 def _secret(var_dir: Path) -> Path:
@@ -93,8 +98,11 @@ def command(without: tuple[str, ...]) -> None:
     bin_dir = str(Path(sys.executable).parent)
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
     for name, cmd in _procfile(root).items():
-        if name not in without:
-            manager.add_process(name, cmd, env=env)
+        if name in without:
+            continue
+        if name in SUPERVISED:
+            cmd = f"{shlex.quote(sys.executable)} -m worker.supervise --name {name} -- /bin/sh -c {shlex.quote('exec ' + cmd)}"
+        manager.add_process(name, cmd, env=env)
     say(f"web on http://127.0.0.1:{port}  (Flower on http://127.0.0.1:{env.get('FLOWER_PORT', '5555')})")
     try:
         manager.loop()

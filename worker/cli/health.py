@@ -1,0 +1,61 @@
+"""`psw health [worker|beat|service]`: the liveness checks from a shell, for probes and people.
+
+`worker` and `beat` judge one process by its heartbeat (Kubernetes and compose run them as the
+worker's and beat's health checks); `service` runs every check of `/readyz`. Exit 0 healthy,
+1 not, with one line each naming the problem."""
+from __future__ import annotations
+
+import socket
+
+import click
+import redis
+
+from worker import clock
+from worker.celery_app import QUEUE
+from worker.liveness import judge, snapshot
+from worker.settings import Settings, SettingsError
+
+
+@click.command("health")
+@click.argument("what", type=click.Choice(["worker", "beat", "service"]), default="service")
+@click.option("--name", help="The worker's hostname (default: psw@ this host's name, as the Procfile names it).")
+def command(what: str, name: str | None) -> None:
+    """Check a worker's or beat's heartbeat, or the whole service (as /readyz)."""
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        snap = snapshot(client, [QUEUE], clock.now().timestamp())
+    except redis.RedisError as exc:
+        raise click.ClickException(f"Redis at {_where(settings.redis_url)} does not answer: {type(exc).__name__}") \
+            from None
+    limits = settings.liveness
+    if what == "worker":
+        name = name or f"psw@{socket.gethostname()}"
+        age = snap.workers.get(name)
+        if age is None or age > limits.worker_max_age:
+            seen = "no heartbeat" if age is None else f"last heartbeat {age:.0f} s ago"
+            raise click.ClickException(f"worker {name}: {seen} (limit {limits.worker_max_age:g} s)")
+        click.echo(f"worker {name}: heartbeat {age:.1f} s ago")
+    elif what == "beat":
+        if snap.beat_age is None or snap.beat_age > limits.beat_max_age:
+            seen = "never ticked" if snap.beat_age is None else f"last ticked {snap.beat_age:.0f} s ago"
+            raise click.ClickException(f"beat: {seen} (limit {limits.beat_max_age:g} s)")
+        click.echo(f"beat: ticked {snap.beat_age:.1f} s ago")
+    else:
+        verdict = judge(snap, limits)
+        for problem in verdict.problems:
+            click.echo(f"not ready: {problem.check}: {problem.message}", err=True)
+        if not verdict.ready:
+            raise SystemExit(1)
+        click.echo(f"ready: {len(snap.workers)} worker(s), {snap.queue_length} queued")
+
+
+def _where(url: str) -> str:
+    # host:port only: a Redis URL may carry a password.
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or 6379}"

@@ -1,0 +1,90 @@
+"""Keep one process running: restart it when it exits, whatever the code.
+
+What `psw run` puts around the worker and beat (compose and Kubernetes restart them with their
+own policies). The child runs in a process group of its own, and after it exits whatever is left
+of the group (a pool child of a worker the watchdog ended) is killed before the next start, so a
+restart never leaves orphans. SIGTERM and SIGINT stop the child and the supervisor; SIGHUP is
+passed on to the child (Celery's worker restarts itself on it).
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+MAX_BACKOFF = 30.0
+STEADY = 60.0  # a child that ran this long resets the backoff
+
+
+class Supervisor:
+    def __init__(self, argv: list[str], name: str, out=sys.stderr):
+        self.argv, self.name, self.out = argv, name, out
+        self.child: subprocess.Popen | None = None
+        self.stopping = False
+        self.restarts = 0
+
+    def say(self, line: str) -> None:
+        print(f"psw supervise {self.name}: {line}", file=self.out, flush=True)
+
+    def _signal_group(self, sig: int) -> None:
+        if self.child is not None:
+            try:
+                os.killpg(self.child.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def _on_stop(self, signum, _frame) -> None:
+        self.stopping = True
+        self._signal_group(signal.SIGTERM if signum == signal.SIGINT else signum)
+
+    def _on_hup(self, _signum, _frame) -> None:
+        if self.child is not None and self.child.poll() is None:
+            self.child.send_signal(signal.SIGHUP)
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self._on_stop)
+        signal.signal(signal.SIGINT, self._on_stop)
+        signal.signal(signal.SIGHUP, self._on_hup)
+        backoff = 1.0
+        while True:
+            started = time.monotonic()
+            self.child = subprocess.Popen(self.argv, start_new_session=True)
+            code = self._wait()
+            self._signal_group(signal.SIGKILL)  # leftovers of the group: never orphans
+            if self.stopping:
+                return code if code >= 0 else 0
+            backoff = 1.0 if time.monotonic() - started > STEADY else backoff
+            self.restarts += 1
+            self.say(f"exited with code {code}; restart {self.restarts} in {backoff:g} s")
+            deadline = time.monotonic() + backoff
+            while time.monotonic() < deadline and not self.stopping:
+                time.sleep(0.1)
+            if self.stopping:
+                return 0
+            backoff = min(MAX_BACKOFF, backoff * 2)
+
+    def _wait(self) -> int:
+        while True:
+            try:
+                return self.child.wait()
+            except KeyboardInterrupt:
+                continue
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    name = "process"
+    if args[:1] == ["--name"]:
+        name, args = args[1], args[2:]
+    if args[:1] == ["--"]:
+        args = args[1:]
+    if not args:
+        print("usage: python -m worker.supervise [--name NAME] -- COMMAND [ARG...]", file=sys.stderr)
+        return 2
+    return Supervisor(args, name).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
