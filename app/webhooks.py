@@ -93,7 +93,7 @@ def _receive():
 
     delivery_id = request.headers.get(DELIVERY_HEADER) or hashlib.sha256(raw).hexdigest()
     psw = current_app.extensions["psw"]
-    issue = shorten(text(mapping(payload.get("issue")).get("key")), 64)
+    issue = shorten(text(mapping(payload.get("issue")).get("key")) or "", 64)  # DC comment events carry none
     message = task_message(psw.celery, event.task, [delivery_id], QUEUE, issue=issue)
     try:
         queued = psw.deliveries.claim_and_queue(delivery_id, raw, QUEUE, message)
