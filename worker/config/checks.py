@@ -84,10 +84,12 @@ def _out_of_scope(config: MappingConfig) -> Iterator[tuple[KeyPath, str]]:
         path = ("out_of_scope", "rules", index)
         if rule.category not in categories:
             yield path + ("category",), f"unknown category {rule.category!r} (defined: {', '.join(sorted(categories))})"
-        if not rule.request_types and not rule.field:
-            yield path, "a rule needs request_types, or a field with values"
+        if not (rule.request_types or rule.field or rule.patterns or rule.language):
+            yield path, "a rule needs request_types, a field with values, patterns to search, or a language"
         if bool(rule.field) != bool(rule.values):
             yield path, "field and values go together"
+        if bool(rule.patterns) != bool(rule.search):
+            yield path, "patterns and search go together (search: which of summary, description, version)"
 
 
 def _products(config: MappingConfig) -> Iterator[tuple[KeyPath, str]]:
@@ -95,6 +97,9 @@ def _products(config: MappingConfig) -> Iterator[tuple[KeyPath, str]]:
     for product in config.products.bundled:
         if product.casefold() not in covered:
             yield ("products", "bundled", product), f"bundled product {product!r} is not in products.covered"
+    for alias, product in config.products.aliases.items():
+        if product.casefold() not in covered:
+            yield ("products", "aliases", alias), f"alias {alias!r} names {product!r}, which is not in products.covered"
 
 
 def _releases(config: MappingConfig) -> Iterator[tuple[KeyPath, str]]:
@@ -124,3 +129,14 @@ def _entitlement(config: MappingConfig) -> Iterator[tuple[KeyPath, str]]:
         yield ("entitlement", "path"), "the file source needs a path"
     if source.source == "assets" and (not source.aql or "{sen}" not in source.aql):
         yield ("entitlement", "aql"), "the assets source needs an aql query containing {sen}"
+
+
+def warnings(config: MappingConfig) -> list[tuple[KeyPath, str]]:
+    """What is valid but probably not meant: reported by `psw config check`, never refused."""
+    found: list[tuple[KeyPath, str]] = []
+    ruled = {rule.category for rule in config.out_of_scope.rules}
+    for category in config.out_of_scope.categories:
+        if category not in ruled:
+            found.append((("out_of_scope", "categories", category),
+                          f"category {category!r} has no rule, so no request is ever found to be {category}"))
+    return found
