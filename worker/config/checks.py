@@ -6,7 +6,7 @@ everything that is wrong with a file in one pass.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from worker.config.models import MappingConfig
 
@@ -14,11 +14,14 @@ KeyPath = tuple[str | int, ...]
 _MAJOR_MINOR = re.compile(r"\d+\.\d+")
 
 
-def cross_check(config: MappingConfig) -> list[tuple[KeyPath, str]]:
+def cross_check(config: MappingConfig, valid: Collection[str] | None = None) -> list[tuple[KeyPath, str]]:
+    """Every cross-check's problems. With `valid` (the top-level sections that passed their own
+    validation, `config` then holding only those), the checks whose sections all passed still
+    run, so a file with field errors gets its cross-check problems in the same report."""
     problems: list[tuple[KeyPath, str]] = []
-    for check in (_levels, _severity, _regions, _reminders, _out_of_scope, _products, _releases,
-                  _write_fields, _entitlement):
-        problems.extend(check(config))
+    for check, sections in _CHECKS:
+        if valid is None or set(sections) <= set(valid):
+            problems.extend(check(config))
     return problems
 
 
@@ -39,6 +42,9 @@ def _levels(config: MappingConfig) -> Iterator[tuple[KeyPath, str]]:
         if level.label in labels:
             yield ("levels", name, "label"), f"label {level.label!r} is also used by {labels[level.label]}"
         labels[level.label] = name
+
+
+def _environments(config: MappingConfig) -> Iterator[tuple[KeyPath, str]]:
     yield from _level_ref(config, ("environments", "non_production_cap"), config.environments.non_production_cap)
 
 
@@ -129,6 +135,21 @@ def _entitlement(config: MappingConfig) -> Iterator[tuple[KeyPath, str]]:
         yield ("entitlement", "path"), "the file source needs a path"
     if source.source == "assets" and (not source.aql or "{sen}" not in source.aql):
         yield ("entitlement", "aql"), "the assets source needs an aql query containing {sen}"
+
+
+# Each check with the top-level sections it reads.
+_CHECKS = (
+    (_levels, ("levels", "regions")),
+    (_environments, ("levels", "environments")),
+    (_severity, ("severity", "levels", "fields")),
+    (_regions, ("regions",)),
+    (_reminders, ("reminders",)),
+    (_out_of_scope, ("out_of_scope",)),
+    (_products, ("products",)),
+    (_releases, ("releases", "products")),
+    (_write_fields, ("write_fields",)),
+    (_entitlement, ("entitlement",)),
+)
 
 
 def warnings(config: MappingConfig) -> list[tuple[KeyPath, str]]:

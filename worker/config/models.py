@@ -272,6 +272,7 @@ class MappingConfig(Strict):
     entitlement: EntitlementSourceConfig
 
     _source: Path | None = PrivateAttr(default=None)
+    _lines: dict = PrivateAttr(default_factory=dict)  # key path -> line in the file, for later problems
     _version: str | None = PrivateAttr(default=None)
     _sla_policy: Any = PrivateAttr(default=None)
 
@@ -288,6 +289,10 @@ class MappingConfig(Strict):
         if update:  # the cached version and SLA policy describe the old content
             copy._version = copy._sla_policy = None
         return copy
+
+    @property
+    def lines(self) -> dict:
+        return self._lines
 
     @property
     def source(self) -> Path | None:
