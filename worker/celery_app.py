@@ -60,6 +60,7 @@ def make_celery(settings: Settings | None = None) -> Celery:
         broker_connection_max_retries=8,
     )
     from worker.heartbeats import Heartbeat
+    import worker.warmup  # noqa: F401  (connects its worker_init handler)
 
     app.steps["consumer"].add(Heartbeat)
     return app
