@@ -153,3 +153,14 @@ def test_bad_holiday_fields_are_named_with_their_line(tmp_path, cells, message):
                     f"SEN-40000002,Acme,AMER,data-center,Jira Software,2027-12-31,{cells}\n")
     with pytest.raises(ConfigError, match=f"{path}:3: .*{message}"):
         load_entitlements(path)
+
+
+def test_the_sample_new_york_customer_keeps_new_yorks_holidays():
+    # Wayne Builds (SEN-10000006): AMER, America/New_York, holidays US-NY in the shipped records.
+    from tests.policy.helpers import record, shipped
+
+    wayne = record("SEN-10000006")
+    assert wayne.holidays == ("US", "NY")
+    request = facts(created=MONDAY_BEFORE_CHAVEZ_DAY, sen=wayne.sen, product="Bamboo", version=None,
+                    severity_option="L3 - Moderate impact", reporter=Reporter(email="ci@wayne.example"))
+    assert decide(request, wayne, shipped(), MONDAY_BEFORE_CHAVEZ_DAY).due == at(NY, 2026, 3, 31, 16)
