@@ -25,7 +25,7 @@ def test_a_german_request_is_explained_as_out_of_scope():
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == "PS-105: NOT ENTITLED (OUT_OF_SCOPE)"
-    assert ("  reason    OUT_OF_SCOPE: the request is written in German (identified with confidence 1.00) means "
+    assert ("  reason    OUT_OF_SCOPE: the request is written in German, not English (confidence 1.00) means "
             "support in a language other than English, which Priority Support does not include") in lines
     assert "  labels    add ps-not-entitled, ps-reason-out_of_scope; remove priority-support, ps-l1, " in result.output
 

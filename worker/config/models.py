@@ -200,9 +200,10 @@ class LanguageRule(Strict):
     """Which languages the team supports, and how sure the identification must be to say otherwise.
 
     The request's summary and description are identified (py3langid); a request is in another
-    language only when the identified language is not in `supported`, its confidence is at
-    least `min_confidence`, and the text has at least `min_letters` letters (short texts and
-    stack traces identify poorly, so they are never judged).
+    language only when the most likely language is not in `supported`, the model is at least
+    `min_confidence` sure that the text is in none of `supported`, and the text has at least
+    `min_letters` letters (a CJK character counts as three; short texts and stack traces
+    identify poorly, so they are never judged).
     """
 
     supported: tuple[str, ...] = ("en",)  # ISO 639-1 codes

@@ -288,9 +288,10 @@ def _rule_matches(rule, facts: RequestFacts) -> str | None:
 
 
 def _other_language(rule, facts: RequestFacts) -> str | None:
-    guess = identify(facts.summary, facts.description)
+    guess = identify(facts.summary, facts.description, supported=rule.supported)
     if (guess is None or guess.language in rule.supported or guess.confidence < rule.min_confidence
             or guess.letters < rule.min_letters):
         return None
     name = LANGUAGE_NAMES.get(guess.language, guess.language)
-    return f"the request is written in {name} (identified with confidence {guess.confidence:.2f})"
+    served = " or ".join(LANGUAGE_NAMES.get(code, code) for code in rule.supported)
+    return f"the request is written in {name}, not {served} (confidence {guess.confidence:.2f})"
