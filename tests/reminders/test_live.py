@@ -48,20 +48,13 @@ def rem_env(stack_env):
             "RECONCILE_INTERVAL_SECONDS": "3600"}
 
 
-def start_beat(env, log_dir, name: str) -> processes.Service:
-    argv = [str(processes.BIN / "celery"), "--app", "worker.celery_app", "beat", "--loglevel=INFO",
-            f"--schedule={log_dir / name}-schedule"]
-    service = processes.Service(name, argv, env, log_dir / f"{name}.log").start()
-    service.wait_for_log("beat: Starting", timeout=30)
-    return service
-
-
 @pytest.fixture
 def stack(fresh, web, rem_env, tmp_path):
-    """A worker (2 processes) and, by mistake, two beats."""
+    """A worker, a time-lane worker (2 processes each) and, by mistake, two beats."""
     started = [processes.worker(rem_env, tmp_path, concurrency=2)]
     try:
-        started += [start_beat(rem_env, tmp_path, "beat-1"), start_beat(rem_env, tmp_path, "beat-2")]
+        started.append(processes.time_worker(rem_env, tmp_path, concurrency=2))
+        started += [processes.beat(rem_env, tmp_path, "beat-1"), processes.beat(rem_env, tmp_path, "beat-2")]
         yield started
     finally:
         for service in reversed(started):
@@ -135,8 +128,8 @@ def place(sim, services, prop: dict) -> str:
 
 def test_a_worker_killed_while_firing_leaves_each_reminder_fired_once(sim, fresh, web, rem_env, tmp_path, redis_url):
     services = make_services(redis_url, fresh)
-    beat = start_beat(rem_env, tmp_path, "beat")
-    doomed = processes.worker(rem_env, tmp_path, name="doomed", concurrency=2)
+    beat = processes.beat(rem_env, tmp_path)
+    doomed = processes.time_worker(rem_env, tmp_path, name="doomed", concurrency=2)
     survivor = None
     try:
         # PS-1: the worker dies while reading the issue (nothing posted yet).
@@ -149,7 +142,7 @@ def test_a_worker_killed_while_firing_leaves_each_reminder_fired_once(sim, fresh
         time.sleep(1.5)  # both firings are inside their slow calls now
         doomed.kill()
         assert reminder_comments(sim, "PS-1") == {}
-        survivor = processes.worker(rem_env, tmp_path, name="survivor")
+        survivor = processes.time_worker(rem_env, tmp_path, name="survivor")
         store = ReminderStore(fresh)
         sim.wait_for(lambda: store.fired_codes("PS-1", 1, ["50"]) and store.fired_codes("PS-2", 1, ["50"]),
                      timeout=45)
