@@ -52,7 +52,8 @@ def _names(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple
 
 @dataclass(frozen=True)
 class ReminderSettings:
-    dispatch_interval: float = 1.0  # seconds between two claims of due reminders (beat)
+    dispatch_interval: float = 1.0  # seconds between two claims of due reminders (beat's clock loop)
+    late_after: float = 30.0  # a reminder fired later than this after its instant counts as late
     dispatch_batch: int = 500  # reminders claimed and queued per Redis script call
     lease: float = 300.0  # seconds a claimed reminder may take before it is handed out again
     reconcile_interval: float = 600.0
@@ -73,6 +74,7 @@ class ReminderSettings:
         return cls(
             dispatch_interval=_number(env, "DISPATCH_INTERVAL_SECONDS", d.dispatch_interval, 0.1),
             dispatch_batch=int(_number(env, "REMINDER_DISPATCH_BATCH", d.dispatch_batch, 1)),
+            late_after=_number(env, "REMINDER_LATE_AFTER_SECONDS", d.late_after, 1),
             lease=_number(env, "REMINDER_LEASE_SECONDS", d.lease, 1),
             reconcile_interval=_number(env, "RECONCILE_INTERVAL_SECONDS", d.reconcile_interval, 1),
             untriaged_lookback_minutes=int(_number(env, "RECONCILE_UNTRIAGED_LOOKBACK_MINUTES",
@@ -97,7 +99,7 @@ class LivenessSettings:
     beat_max_age: float = 30.0  # beat has not ticked for this long: not ready
     queue_stall: float = 60.0  # tasks queued and nothing consumed for this long: not ready
     oldest_task_max_age: float = 300.0  # the oldest queued task has waited this long: not ready
-    reminder_max_wait: float = 60.0  # a due reminder unclaimed this long: not ready
+    reminder_max_wait: float = 60.0  # a due reminder unclaimed, or queued unfired, this long: not ready
     watchdog: float = 30.0  # a worker whose consumer loop has not turned for this long exits (code 70)
 
     @classmethod

@@ -1,6 +1,6 @@
 """`psw run`: the whole service on one machine (what `make run` calls).
 
-Starts web (gunicorn), worker, beat and Flower from the Procfile under honcho. Fills in what a
+Starts web (gunicorn), worker, worker-time, beat and Flower from the Procfile under honcho. Fills in what a
 laptop lacks: an embedded Redis when REDIS_URL is unset, the bundled Jira simulator when no Jira
 site is configured, and a generated webhook secret when none is set.
 """
@@ -20,9 +20,10 @@ from worker.settings import Settings, SettingsError
 
 SIM_PORT_DEFAULT = "8081"
 # Restarted whenever they exit (worker/supervise.py): a worker ends itself when its broker is gone
-# for good or its consumer loop hangs, and must come back without a person. gunicorn restarts its
-# own workers; Flower and the simulator are conveniences.
-SUPERVISED = ("worker", "beat")
+# for good or its consumer loop hangs, and must come back without a person; `worker-time` fires
+# the reminders (the time lane, worker/queues.py), beat runs the clock that queues them. gunicorn
+# restarts its own workers; Flower and the simulator are conveniences.
+SUPERVISED = ("worker", "worker-time", "beat")
 
 
 def _secret(var_dir: Path) -> Path:
@@ -42,7 +43,7 @@ def _procfile(root: Path) -> dict[str, str]:
 @click.command("run")
 @click.option("--without", multiple=True, help="Procfile entries not to start (e.g. flower).")
 def command(without: tuple[str, ...]) -> None:
-    """Run web, worker, beat and Flower, with what a laptop lacks filled in."""
+    """Run web, worker, worker-time, beat and Flower, with what a laptop lacks filled in."""
     from honcho.manager import Manager
 
     root = Path.cwd()
