@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from celery import Celery
 
-from worker.settings import Settings
+from worker import logsafe
+from worker.settings import Settings, log_secrets
 
 QUEUE = "psw"
+# Before Celery sets up its logging: no secret in the worker's, beat's or Flower's log lines.
+logsafe.install(log_secrets())
 
 
 def make_celery(settings: Settings | None = None) -> Celery:

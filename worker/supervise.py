@@ -3,8 +3,12 @@
 What `psw run` puts around the worker and beat (compose and Kubernetes restart them with their
 own policies). The child runs in a process group of its own, and after it exits whatever is left
 of the group (a pool child of a worker the watchdog ended) is killed before the next start, so a
-restart never leaves orphans. SIGTERM and SIGINT stop the child and the supervisor; SIGHUP is
-passed on to the child (Celery's worker restarts itself on it).
+restart never leaves orphans. SIGTERM and SIGINT stop the child and the supervisor. SIGHUP
+restarts the child: SIGTERM to its group (a Celery worker's warm shutdown lets running tasks
+finish), then a fresh start at once, with no backoff. The supervisor does it rather than passing
+HUP on because Celery handles HUP only on some platforms and only without a terminal (a worker
+re-execs itself on Linux, warns and goes on under macOS, and dies of it on a terminal); beat has
+no HUP handler at all.
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ class Supervisor:
         self.argv, self.name, self.out = argv, name, out
         self.child: subprocess.Popen | None = None
         self.stopping = False
+        self.reloading = False
         self.restarts = 0
 
     def say(self, line: str) -> None:
@@ -40,8 +45,11 @@ class Supervisor:
         self._signal_group(signal.SIGTERM if signum == signal.SIGINT else signum)
 
     def _on_hup(self, _signum, _frame) -> None:
+        if self.stopping:
+            return
+        self.reloading = True
         if self.child is not None and self.child.poll() is None:
-            self.child.send_signal(signal.SIGHUP)
+            self._signal_group(signal.SIGTERM)
 
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self._on_stop)
@@ -55,12 +63,17 @@ class Supervisor:
             self._signal_group(signal.SIGKILL)  # leftovers of the group: never orphans
             if self.stopping:
                 return code if code >= 0 else 0
+            if self.reloading:
+                self.reloading = False
+                self.say(f"SIGHUP: stopped with code {code}; starting afresh")
+                continue
             backoff = 1.0 if time.monotonic() - started > STEADY else backoff
             self.restarts += 1
             self.say(f"exited with code {code}; restart {self.restarts} in {backoff:g} s")
             deadline = time.monotonic() + backoff
-            while time.monotonic() < deadline and not self.stopping:
+            while time.monotonic() < deadline and not self.stopping and not self.reloading:
                 time.sleep(0.1)
+            self.reloading = False
             if self.stopping:
                 return 0
             backoff = min(MAX_BACKOFF, backoff * 2)
