@@ -77,7 +77,7 @@ class Run:
             try:
                 if requests.get(self.web + "/readyz", timeout=1).status_code == 200:
                     return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # a server still starting answers late
                 pass
             if time.monotonic() > deadline:
                 raise TimeoutError(f"psw run not ready in 90 s:\n{self.log()[-3000:]}")

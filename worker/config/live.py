@@ -6,7 +6,7 @@ over, an invalid one is logged with file and line, kept in `problems` for /admin
 `psw_config_errors` metric (read from `problems` at scrape time, app/ops.py), and the last good
 config goes on running.
 
-Restarts (gunicorn and Celery both restart their workers on SIGHUP) must not lose the last good
+Restarts (gunicorn's workers and a supervised Celery worker restart on SIGHUP) must not lose the last good
 config either: every config that took over is kept in Redis, and a process that starts while the
 file is broken runs that one.
 """
