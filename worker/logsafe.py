@@ -22,8 +22,9 @@ MASK = "***"
 MIN_SECRET_CHARS = 6  # shorter values are words, not secrets: masking them would garble every line
 
 _PATTERNS = (
-    (re.compile(r"((?:[?&;]|\b)token=)[^&\s'\"<>]+", re.IGNORECASE), r"\1" + MASK),
-    (re.compile(r"(\w+://[^:/@\s'\"]*:)[^@\s'\"]+@"), r"\1" + MASK + "@"),
+    (re.compile(r"(\w*token=)[^&\s'\"<>]+", re.IGNORECASE), r"\1" + MASK),  # token=, access_token=, ...
+    # user:password@ of a URL; no "/" in the password, so host:port/path?user=a@b is left alone
+    (re.compile(r"(\w+://[^:/@\s'\"]*:)[^@\s'\"/]+@"), r"\1" + MASK + "@"),
     (re.compile(r"(\bAuthorization['\"]?\s*[:=]\s*['\"]?(?:Bearer|Basic|Token)\s+)[^\s'\"]+", re.IGNORECASE),
      r"\1" + MASK),
 )

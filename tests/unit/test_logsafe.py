@@ -27,6 +27,9 @@ def test_masks_secrets_token_values_url_passwords_and_authorization():
     assert redact("Authorization: Bearer abc.def") == "Authorization: Bearer ***"
     assert redact("'Authorization': 'Basic dXNlcjpwYXNz'") == "'Authorization': 'Basic ***'"
     assert redact("a short word stays") == "a short word stays"  # under MIN_SECRET_CHARS: not a secret
+    assert redact("GET /x?access_token=abc") == "GET /x?access_token=***"
+    url = "http://127.0.0.1:8081/rest/api/2/user/search?query=ops-admin@globex.example"
+    assert redact(url) == url  # a port and an email are no password
 
 
 def test_every_record_is_redacted_args_exceptions_and_all(redacting, caplog):
