@@ -3,7 +3,8 @@
 What `psw run` puts around the worker and beat (compose and Kubernetes restart them with their
 own policies). The child runs in a process group of its own, and after it exits whatever is left
 of the group (a pool child of a worker the watchdog ended) is killed before the next start, so a
-restart never leaves orphans. SIGTERM and SIGINT stop the child and the supervisor. SIGHUP
+restart never leaves orphans. SIGTERM and SIGINT stop the child and the supervisor (the child's
+group is killed if it is still running STOP_GRACE seconds later). SIGHUP
 restarts the child: SIGTERM to its group (a Celery worker's warm shutdown lets running tasks
 finish), then a fresh start at once, with no backoff. The supervisor does it rather than passing
 HUP on because Celery handles HUP only on some platforms and only without a terminal (a worker
@@ -20,6 +21,11 @@ import time
 
 MAX_BACKOFF = 30.0
 STEADY = 60.0  # a child that ran this long resets the backoff
+# A child asked to stop that is still running this long after (a worker's warm shutdown waiting on
+# a long task) is killed with its group: under `psw run` honcho SIGKILLs the supervisor itself 5 s
+# after its SIGTERM, and a child in a session of its own would live on unsupervised. Its task is
+# handed out again (acks_late, the in-flight marks).
+STOP_GRACE = 4.0
 
 
 class Supervisor:
@@ -27,6 +33,7 @@ class Supervisor:
         self.argv, self.name, self.out = argv, name, out
         self.child: subprocess.Popen | None = None
         self.stopping = False
+        self.stop_deadline = float("inf")
         self.reloading = False
         self.restarts = 0
 
@@ -41,6 +48,8 @@ class Supervisor:
                 pass
 
     def _on_stop(self, signum, _frame) -> None:
+        if not self.stopping:
+            self.stop_deadline = time.monotonic() + STOP_GRACE
         self.stopping = True
         self._signal_group(signal.SIGTERM if signum == signal.SIGINT else signum)
 
@@ -81,7 +90,12 @@ class Supervisor:
     def _wait(self) -> int:
         while True:
             try:
-                return self.child.wait()
+                return self.child.wait(timeout=0.2)
+            except subprocess.TimeoutExpired:
+                if self.stopping and time.monotonic() > self.stop_deadline:
+                    self.say(f"still running {STOP_GRACE:g} s after SIGTERM: killing its process group")
+                    self._signal_group(signal.SIGKILL)
+                    self.stop_deadline = float("inf")
             except KeyboardInterrupt:
                 continue
 

@@ -77,3 +77,28 @@ def test_sigterm_stops_child_and_supervisor(tmp_path):
         pass
     else:
         raise AssertionError(f"child {child} still running")
+
+
+def test_a_child_that_outlives_the_stop_grace_is_killed_with_its_group(tmp_path):
+    """Under `psw run` honcho SIGKILLs the supervisor 5 s after SIGTERM; a worker still in its warm
+    shutdown then must not live on, unsupervised, in a session of its own."""
+    from worker.supervise import STOP_GRACE
+
+    script, out = tmp_path / "stubborn.py", tmp_path / "child.log"
+    script.write_text("import os, signal, sys, time\n"
+                      "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                      "open(sys.argv[1], 'a').write(f'{os.getpid()} started\\n')\n"
+                      "while True:\n    time.sleep(0.1)\n")
+    supervisor = subprocess.Popen([sys.executable, "-m", "worker.supervise", "--name", "worker", "--",
+                                   sys.executable, str(script), str(out)],
+                                  cwd=Path(__file__).resolve().parents[2], stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: len(lines(out)) == 1)
+    child = int(lines(out)[0].split()[0])
+    sent = time.monotonic()
+    supervisor.send_signal(signal.SIGTERM)
+    supervisor.wait(STOP_GRACE + 5)
+    took = time.monotonic() - sent
+    assert STOP_GRACE - 0.5 < took < 5.0, took  # before honcho's SIGKILL of the supervisor
+    wait_for(lambda: not Path(f"/proc/{child}").exists() or
+             Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z", timeout=3)
+    assert "killing its process group" in supervisor.stderr.read()
