@@ -203,3 +203,15 @@ def test_sighup_stops_the_whole_tree_cleanly(tmp_path, to):
         runfile.RunLock.acquire(run.var_dir).release()  # free for the next run
     finally:
         run.stop()
+
+
+def test_an_embedded_redis_on_a_taken_port_fails_rather_than_pass_for_the_other(tmp_path):
+    from worker.embedded_redis import EmbeddedRedis
+
+    first = EmbeddedRedis(tmp_path / "first").start()
+    try:
+        with pytest.raises(RuntimeError, match=f"did not start on port {first.port}"):
+            EmbeddedRedis(tmp_path / "second", port=first.port).start()
+        assert first.process.poll() is None
+    finally:
+        first.stop()
