@@ -73,7 +73,8 @@ class LivenessCollector:
             yield GaugeMetricFamily("psw_beat_heartbeat_age_seconds", "Seconds since beat last ticked",
                                     value=snap.beat_age)
         yield GaugeMetricFamily("psw_queue_length", "Tasks waiting in the queue", value=snap.queue_length)
-        yield GaugeMetricFamily("psw_queue_oldest_age_seconds", "Age of the oldest queued task (0: none queued, or it carries no queued-at stamp)",
+        yield GaugeMetricFamily("psw_queue_oldest_age_seconds",
+                                "Age of the oldest queued task (0: none queued, or it carries no queued-at stamp)",
                                 value=snap.oldest_queued_age or 0.0)
         if snap.consumed_age is not None:
             yield GaugeMetricFamily("psw_last_consumed_age_seconds", "Seconds since a worker last started a task",

@@ -12,6 +12,7 @@ process, as SIGTERM and Ctrl-C do (README "Signals").
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shlex
@@ -88,18 +89,19 @@ def command(without: tuple[str, ...]) -> None:
     env = dict(os.environ)
     var_dir = Path(env.setdefault("PSW_VAR_DIR", str(root / "var")))
     say = lambda line: click.echo(f"psw run: {line}")  # noqa: E731
+    # A hangup while starting ends the start; the cleanup below still stops what has started.
+    signal.signal(signal.SIGHUP, lambda _signum, _frame: sys.exit(128 + signal.SIGHUP))
     try:
         lock = runfile.RunLock.acquire(var_dir)  # before anything of a first run can be touched
     except runfile.AlreadyRunning as exc:
         _refuse(str(exc))
-    try:
-        _run(root, env, var_dir, lock, without, say)
-    finally:
-        lock.release()
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(lock.release)
+        _run(root, env, var_dir, lock, without, say, cleanup)
 
 
 def _run(root: Path, env: dict[str, str], var_dir: Path, lock: runfile.RunLock, without: tuple[str, ...],
-         say) -> None:
+         say, cleanup: contextlib.ExitStack) -> None:
     from honcho.manager import Manager
 
     try:
@@ -131,7 +133,11 @@ def _run(root: Path, env: dict[str, str], var_dir: Path, lock: runfile.RunLock, 
     embedded = None
     if not env.get("REDIS_URL"):
         embedded = EmbeddedRedis(var_dir / "redis", port=ports.embedded_redis_port, own_session=True)
-        embedded.start()
+        try:
+            embedded.start()
+        except RuntimeError as exc:
+            raise click.ClickException(str(exc)) from None
+        cleanup.callback(embedded.stop)  # last, after every process that uses it has stopped
         env["REDIS_URL"] = embedded.url
         say(f"no REDIS_URL set: started embedded Redis at {embedded.url} (data in {embedded.data_dir})")
 
@@ -156,8 +162,6 @@ def _run(root: Path, env: dict[str, str], var_dir: Path, lock: runfile.RunLock, 
     try:
         settings = Settings.from_env(env)
     except SettingsError as exc:
-        if embedded:
-            embedded.stop()
         raise click.ClickException(str(exc)) from None
 
     bin_dir = str(Path(sys.executable).parent)
@@ -168,7 +172,7 @@ def _run(root: Path, env: dict[str, str], var_dir: Path, lock: runfile.RunLock, 
         if name in SUPERVISED:
             cmd = f"{shlex.quote(sys.executable)} -m worker.supervise --name {name} -- /bin/sh -c {shlex.quote('exec ' + cmd)}"
         manager.add_process(name, cmd, env=env)
-    web_url, flower_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{env.get('FLOWER_PORT', '5555')}"
+    web_url, flower_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{ports.flower_port}"
     lock.write({"redis_url": settings.redis_url, "redis_embedded": embedded is not None,
                 "jira_url": settings.jira.url if settings.jira else "", "jira_simulator": simulator,
                 "jira_deployment": settings.jira.deployment if settings.jira else "",
@@ -177,9 +181,5 @@ def _run(root: Path, env: dict[str, str], var_dir: Path, lock: runfile.RunLock, 
                 "var_dir": str(var_dir.resolve())})
     say(f"web on {web_url}  (Flower on {flower_url})")
     signal.signal(signal.SIGHUP, _on_hangup(manager, say))
-    try:
-        manager.loop()
-    finally:
-        if embedded:
-            embedded.stop()
+    manager.loop()
     sys.exit(manager.returncode)
