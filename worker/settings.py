@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 class SettingsError(ValueError):
@@ -20,7 +21,7 @@ def _flag(env: dict[str, str], name: str) -> bool:
     return env.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _int(env: dict[str, str], name: str, default: int) -> int:
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -143,6 +144,55 @@ class WebSettings:
             client_idle=_number(env, "WEB_CLIENT_IDLE_SECONDS", d.client_idle, 0.5),
             client_timeout=_number(env, "WEB_CLIENT_TIMEOUT_SECONDS", d.client_timeout, 1),
         )
+
+
+# Variables whose values never appear in a log line (worker/logsafe.py): the named secrets, and
+# any variable named like one (the chat webhook URL lives in whichever variable the config names).
+SECRET_VARIABLES = ("WEBHOOK_SECRET", "JIRA_API_TOKEN", "JIRA_PAT", "ADMIN_TOKEN")
+SECRET_SUFFIXES = ("_SECRET", "_TOKEN", "_PAT", "_PASSWORD", "_WEBHOOK_URL")
+
+
+def log_secrets(env: Mapping[str, str] | None = None) -> list[str]:
+    """The values no log line may show: every secret setting, Flower's passwords, a Redis URL's password."""
+    env = os.environ if env is None else env
+    values = [env.get(name, "").strip() for name in env
+              if name in SECRET_VARIABLES or name.endswith(SECRET_SUFFIXES)]
+    values += [pair.split(":", 1)[1] for pair in env.get("FLOWER_BASIC_AUTH", "").split(",") if ":" in pair]
+    for name in ("REDIS_URL", "TEST_REDIS_URL"):
+        password = urlsplit(env.get(name, "").strip()).password
+        if password:
+            values.append(password)
+    return [v for v in values if v]
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What `psw run` listens on and keeps (worker/cli/run.py): checked free before anything starts."""
+
+    var_dir: Path = Path("var")  # run lock and run file, embedded Redis data, metrics, generated secret
+    web_port: int = 8000
+    flower_port: int = 5555
+    simulator_port: int = 8081
+    embedded_redis_port: int = 6390
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> RunSettings:
+        env = os.environ if env is None else env
+        d = cls()
+        return cls(
+            var_dir=Path(env.get("PSW_VAR_DIR", "").strip() or d.var_dir),
+            web_port=_port(env, "PORT", d.web_port),
+            flower_port=_port(env, "FLOWER_PORT", d.flower_port),
+            simulator_port=_port(env, "JIRA_SIM_PORT", d.simulator_port),
+            embedded_redis_port=_port(env, "EMBEDDED_REDIS_PORT", d.embedded_redis_port),
+        )
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if not 1 <= value <= 65535:
+        raise SettingsError(f"{name} must be a port number (1-65535), got {value}")
+    return value
 
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
