@@ -6,10 +6,17 @@ the end (never from the service's own Redis, which is what the run attacks). Pur
 - duplicate triage comments: internal comments carrying the same decision marker more than once;
 - reminders: what each request should have had is computed from its creation time, the level and
   region its decision recorded, and the mapping config (`SlaPolicy.due`), up to a cutoff; what it
-  had is the reminder comments' markers (`psw-reminder:c<cycle>:t<code>`). Missed: expected, no
-  comment; doubled: one threshold's comment twice or more; unexpected: a reminder comment for a
-  threshold not (yet) due at the cutoff, or for a request with none; late: posted more than
-  `late_after` seconds after its instant.
+  had is the reminder comments' markers (`psw-reminder:c<cycle>:t<code>`). The policy
+  (docs/POLICY.md, reminders) fires only the highest threshold already passed when a triage or a
+  firing comes late, so an expected threshold without a comment is
+  - superseded by a late triage when a higher threshold's instant had passed before the triage
+    comment was posted (what the policy asks);
+  - superseded by a late firing when a higher threshold was posted: its own firing came after
+    the next threshold's instant (the policy drops it then; a sign of lateness, counted apart);
+  - missed otherwise: nothing made up for it.
+  Doubled: one threshold's comment twice or more; unexpected: a reminder comment for a request
+  with no such threshold; early: posted before its instant; late: posted more than `late_after`
+  seconds after it.
 """
 from __future__ import annotations
 
@@ -103,6 +110,8 @@ class Counts:
     reminders_expected: int = 0
     reminders_fired: int = 0
     missed: list[tuple[str, str]] = field(default_factory=list)  # (key, code)
+    superseded_by_triage: list[tuple[str, str]] = field(default_factory=list)
+    superseded_by_firing: list[tuple[str, str]] = field(default_factory=list)
     doubled: list[tuple[str, str, int]] = field(default_factory=list)
     unexpected: list[tuple[str, str]] = field(default_factory=list)
     early: list[tuple[str, str, float]] = field(default_factory=list)  # posted before its instant
@@ -134,8 +143,17 @@ def count(issues: Iterable[IssueState], config, cutoff: datetime, late_after: fl
         fired = reminder_comments(issue)
         out.reminders_expected += len(expected)
         out.reminders_fired += sum(len(v) for v in fired.values())
+        triaged_at = min((c.created for c in issue.comments if not c.public and _DECISION.search(c.body)),
+                         default=None)
         for (cycle, code), instant in sorted(expected.items()):
-            if (cycle, code) not in fired:
+            if (cycle, code) in fired:
+                continue
+            higher = [(k, at) for k, at in everything.items() if k[0] == cycle and float(k[1]) > float(code)]
+            if triaged_at is not None and any(at <= triaged_at for _, at in higher):
+                out.superseded_by_triage.append((issue.key, code))
+            elif any(k in fired for k, _ in higher):
+                out.superseded_by_firing.append((issue.key, code))
+            else:
                 out.missed.append((issue.key, code))
         for (cycle, code), posted in sorted(fired.items()):
             if len(posted) > 1:

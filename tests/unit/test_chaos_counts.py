@@ -75,14 +75,14 @@ def test_untriaged_requests_and_duplicate_triage_comments_are_found(config):
 
 def test_missed_doubled_unexpected_early_and_late_reminders(config):
     cutoff = T0 + timedelta(minutes=55)  # 50, 75, 90 due; 100 not yet
-    missed = triaged("PS-1", *on_time("50", "90"))
+    missed = triaged("PS-1", *on_time("50", "75"))  # 90 % due, never posted
     doubled = triaged("PS-2", *on_time("50", "75", "90"), ("75", 46))
     early = triaged("PS-3", *on_time("50", "75", "90"), ("100", 40))
     late = triaged("PS-4", *on_time("50", "75"), ("90", 56))
     not_entitled = triaged("PS-5", ("50", 30), decision={"entitled": False, "level": None})
     public = triaged("PS-6", *on_time("50", "75"), extra=[Comment(f"({marker(1, '90')})", True, T0)])
     counts = count([missed, doubled, early, late, not_entitled, public], config, cutoff, late_after=60)
-    assert counts.missed == [("PS-1", "75"), ("PS-6", "90")]
+    assert counts.missed == [("PS-1", "90"), ("PS-6", "90")] and counts.superseded_by_firing == []
     assert counts.doubled == [("PS-2", "75", 2)]
     assert counts.unexpected == [("PS-5", "50")]
     assert counts.early == [("PS-3", "100", -1200.0)]
@@ -108,3 +108,17 @@ def test_issue_state_reads_what_the_simulator_shows():
 def test_percentile():
     assert percentile([], 50) is None
     assert percentile([3.0, 1.0, 2.0, 4.0], 50) == 2.0 and percentile([3.0, 1.0, 2.0], 100) == 3.0
+
+
+def test_a_threshold_passed_over_by_a_late_triage_or_a_late_firing_is_told_apart_from_a_missed_one(config):
+    cutoff = T0 + timedelta(hours=2)
+    late_triage = IssueState("PS-1", T0, L1, (
+        internal(f"Triage.\n{decision_marker('ab12')}", T0 + timedelta(minutes=50)),  # after 75 %'s instant
+        *(internal(f"({marker(1, code)})", T0 + timedelta(minutes=m)) for code, m in (("75", 50), ("90", 54.1),
+                                                                                      ("100", 60.1)))))
+    late_firing = triaged("PS-2", *on_time("50", "90", "100"))  # 75 % came after 90 %'s instant: dropped
+    nothing_after = triaged("PS-3", *on_time("50", "75", "90"))  # 100 % never posted: missed
+    counts = count([late_triage, late_firing, nothing_after], config, cutoff)
+    assert counts.superseded_by_triage == [("PS-1", "50")]
+    assert counts.superseded_by_firing == [("PS-2", "75")]
+    assert counts.missed == [("PS-3", "100")]
