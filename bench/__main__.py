@@ -3,7 +3,7 @@ of docs/BENCHMARKS.md. Name some to run only those: `python -m bench intake e2e`
 import importlib
 import sys
 
-BENCHMARKS = ("sla", "intake", "e2e", "reminders")
+BENCHMARKS = ("sla", "intake", "e2e", "reminders", "console")
 
 if __name__ == "__main__":
     chosen = sys.argv[1:] or BENCHMARKS

@@ -21,7 +21,6 @@ from worker.open_requests import breached
 
 BREACHED, AT_RISK, WAITING, RESPONDED = "breached", "at risk", "waiting", "responded"
 STATES = (BREACHED, AT_RISK, WAITING, RESPONDED)
-AT_RISK_AT = 0.75
 WINDOWS = (7, 30)  # days of breach counts
 DIMENSIONS = ("level", "region", "customer")
 CUSTOMER_CHARS = 100
@@ -75,7 +74,7 @@ def state_of(row: Mapping[str, Any], responded: Mapping[str, Any] | None, now: f
         return BREACHED
     if responded and responded.get("cycle", 1) >= row.get("cycle", 1):
         return RESPONDED
-    at_risk = next((instant for at, instant in row["reminders"] if at == AT_RISK_AT), None)
+    at_risk = row.get("at_risk")
     return AT_RISK if at_risk is not None and now >= at_risk else WAITING
 
 
@@ -112,9 +111,13 @@ def breach_counts(classified: list[tuple[str, dict[str, Any]]], history: list[di
     members = {f"{row['key']}|{row['cycle']}" for row in on_board}
     # A request closed and then opened again is in both: counted once.
     breached_rows = on_board + [row for row in history if row["member"] not in members]
-    out: dict[int, dict[str, Counter]] = {}
-    for days in WINDOWS:
-        since = now - days * 86400
-        inside = [row for row in breached_rows if since <= row["due"] <= now]
-        out[days] = {dim: Counter(row[dim] or "-" for row in inside) for dim in DIMENSIONS}
+    out: dict[int, dict[str, Counter]] = {days: {dim: Counter() for dim in DIMENSIONS} for days in WINDOWS}
+    for row in breached_rows:
+        age = now - row["due"]
+        for days in WINDOWS:
+            if 0 <= age <= days * 86400:
+                counts = out[days]
+                counts["level"][row["level"] or "-"] += 1
+                counts["region"][row["region"] or "-"] += 1
+                counts["customer"][row["customer"] or "-"] += 1
     return out

@@ -173,6 +173,10 @@ def _next_reminders(shown, now: float) -> dict[str, str]:
     return {key: text for key, (_, text) in found.items()}
 
 
+def _parsed_rows() -> open_requests.ParsedRows:
+    return current_app.extensions.setdefault("psw_console_rows", open_requests.ParsedRows())
+
+
 def jira_link(key: str) -> str | None:
     site = _services().settings.jira
     return f"{site.url}/browse/{key}" if site else None
@@ -192,7 +196,7 @@ def board_page():
     except ValueError:
         return _problem(400, "Filter refused", f"page: a whole number from 1 to {MAX_PAGE}")
     now = clock.now()
-    rows, responded = open_requests.rows(_services().redis)
+    rows, responded = open_requests.rows(_services().redis, _parsed_rows())
     history = open_requests.breach_history(_services().redis, now - timedelta(days=max(board.WINDOWS)))
     built = board.build(rows, responded, history, filters, now.timestamp())
     shown = built.rows[(page - 1) * PER_PAGE: page * PER_PAGE]
