@@ -6,6 +6,7 @@ proxy and CA-bundle variables (worker/jira/client.py).
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -195,6 +196,32 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """The web console (app/console): its session, and what a reverse proxy in front may assert."""
+
+    session_hours: float = 8.0  # a console sign-in lasts this long (server-side session in Redis)
+    trusted_proxies: tuple[str, ...] = ()  # networks of the reverse proxies in front (CIDR or address)
+    proxy_user_header: str = ""  # header a trusted proxy sets to the signed-in user (its own sign-in)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ConsoleSettings:
+        env = os.environ if env is None else env
+        d = cls()
+        proxies = _names(env, "TRUSTED_PROXIES", ())
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise SettingsError(f"TRUSTED_PROXIES: {proxy!r} is not an address or network such as 10.0.0.0/8") from None
+        header = env.get("CONSOLE_PROXY_USER_HEADER", "").strip()
+        if header and not proxies:
+            raise SettingsError("CONSOLE_PROXY_USER_HEADER is set but TRUSTED_PROXIES is not: anyone reaching the "
+                                "web port could name themselves in that header; list the proxies' addresses")
+        return cls(session_hours=_number(env, "CONSOLE_SESSION_HOURS", d.session_hours, 0.05),
+                   trusted_proxies=proxies, proxy_user_header=header)
+
+
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
@@ -264,6 +291,7 @@ class Settings:
     var_dir: Path = Path("var")
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     liveness: LivenessSettings = field(default_factory=LivenessSettings)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -293,6 +321,7 @@ class Settings:
             var_dir=Path(env.get("PSW_VAR_DIR", "var")),
             reminders=ReminderSettings.from_env(env),
             liveness=LivenessSettings.from_env(env),
+            console=ConsoleSettings.from_env(env),
         )
 
 
