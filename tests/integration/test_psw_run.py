@@ -114,8 +114,9 @@ def psw_series(web: str) -> set[str]:
 
 @pytest.mark.timeout(240)
 def test_a_second_run_refuses_at_once_and_leaves_the_first_untouched(run, tmp_path):
-    deadline = time.monotonic() + 30
-    while "psw_tasks_total" not in psw_series(run.web):  # beat's dispatch ran in the worker
+    assert run.psw("sim", "request", "--severity", "L2").returncode == 0
+    deadline = time.monotonic() + 60
+    while "psw_tasks_total" not in psw_series(run.web):  # the worker triaged it and counted the task
         assert time.monotonic() < deadline, psw_series(run.web)
         time.sleep(0.5)
     before = {p.name: p.stat().st_mtime_ns for p in (run.var_dir / "metrics").iterdir()}
