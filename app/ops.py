@@ -9,7 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.core import GaugeMetricFamily
 
 from worker import clock
-from worker.celery_app import QUEUE
+from worker.celery_app import QUEUES
 from worker.config.live import NoUsableConfig
 from worker.liveness import CHECKS, judge, snapshot
 from worker.reminders.store import ReminderStore
@@ -29,7 +29,7 @@ def healthz():
 
 def _verdict():
     psw = current_app.extensions["psw"]
-    return judge(snapshot(psw.redis, [QUEUE], clock.now().timestamp()), psw.settings.liveness)
+    return judge(snapshot(psw.redis, QUEUES, clock.now().timestamp()), psw.settings.liveness)
 
 
 @bp.get("/readyz")
@@ -56,7 +56,7 @@ class LivenessCollector:
 
     def collect(self):
         try:
-            verdict = judge(snapshot(self.services.redis, [QUEUE], clock.now().timestamp()),
+            verdict = judge(snapshot(self.services.redis, QUEUES, clock.now().timestamp()),
                             self.services.settings.liveness)
         except redis.RedisError:
             return
@@ -79,7 +79,7 @@ class LivenessCollector:
         if snap.consumed_age is not None:
             yield GaugeMetricFamily("psw_last_consumed_age_seconds", "Seconds since a worker last started a task",
                                     value=snap.consumed_age)
-        yield GaugeMetricFamily("psw_reminder_due_wait_seconds", "How long the oldest due reminder waits unclaimed",
+        yield GaugeMetricFamily("psw_reminder_due_wait_seconds", "How long the oldest due reminder waits to be claimed or fired",
                                 value=snap.reminder_wait)
         ready = GaugeMetricFamily("psw_ready", "1 when the readiness check passes (as /readyz)", labels=["check"])
         failing = verdict.failing()

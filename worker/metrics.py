@@ -43,5 +43,5 @@ RECOVERED = Counter(
 )
 REMINDERS_LATE = Counter(
     "psw_reminders_late_total",
-    "Reminders queued later than their due instant plus the lateness allowance (REMINDER_LATE_AFTER_SECONDS)",
+    "Reminders fired more than REMINDER_LATE_AFTER_SECONDS after their instant",
 )

@@ -6,6 +6,7 @@ proxy and CA-bundle variables (worker/jira/client.py).
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -53,7 +54,8 @@ def _names(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple
 
 @dataclass(frozen=True)
 class ReminderSettings:
-    dispatch_interval: float = 1.0  # seconds between two claims of due reminders (beat)
+    dispatch_interval: float = 1.0  # seconds between two claims of due reminders (beat's clock loop)
+    late_after: float = 30.0  # a reminder fired later than this after its instant counts as late
     dispatch_batch: int = 500  # reminders claimed and queued per Redis script call
     lease: float = 300.0  # seconds a claimed reminder may take before it is handed out again
     reconcile_interval: float = 600.0
@@ -74,6 +76,7 @@ class ReminderSettings:
         return cls(
             dispatch_interval=_number(env, "DISPATCH_INTERVAL_SECONDS", d.dispatch_interval, 0.1),
             dispatch_batch=int(_number(env, "REMINDER_DISPATCH_BATCH", d.dispatch_batch, 1)),
+            late_after=_number(env, "REMINDER_LATE_AFTER_SECONDS", d.late_after, 1),
             lease=_number(env, "REMINDER_LEASE_SECONDS", d.lease, 1),
             reconcile_interval=_number(env, "RECONCILE_INTERVAL_SECONDS", d.reconcile_interval, 1),
             untriaged_lookback_minutes=int(_number(env, "RECONCILE_UNTRIAGED_LOOKBACK_MINUTES",
@@ -98,7 +101,7 @@ class LivenessSettings:
     beat_max_age: float = 30.0  # beat has not ticked for this long: not ready
     queue_stall: float = 60.0  # tasks queued and nothing consumed for this long: not ready
     oldest_task_max_age: float = 300.0  # the oldest queued task has waited this long: not ready
-    reminder_max_wait: float = 60.0  # a due reminder unclaimed this long: not ready
+    reminder_max_wait: float = 60.0  # a due reminder unclaimed, or queued unfired, this long: not ready
     watchdog: float = 30.0  # a worker whose consumer loop has not turned for this long exits (code 70)
 
     @classmethod
@@ -193,6 +196,32 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """The web console (app/console): its session, and what a reverse proxy in front may assert."""
+
+    session_hours: float = 8.0  # a console sign-in lasts this long (server-side session in Redis)
+    trusted_proxies: tuple[str, ...] = ()  # networks of the reverse proxies in front (CIDR or address)
+    proxy_user_header: str = ""  # header a trusted proxy sets to the signed-in user (its own sign-in)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ConsoleSettings:
+        env = os.environ if env is None else env
+        d = cls()
+        proxies = _names(env, "TRUSTED_PROXIES", ())
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise SettingsError(f"TRUSTED_PROXIES: {proxy!r} is not an address or network such as 10.0.0.0/8") from None
+        header = env.get("CONSOLE_PROXY_USER_HEADER", "").strip()
+        if header and not proxies:
+            raise SettingsError("CONSOLE_PROXY_USER_HEADER is set but TRUSTED_PROXIES is not: anyone reaching the "
+                                "web port could name themselves in that header; list the proxies' addresses")
+        return cls(session_hours=_number(env, "CONSOLE_SESSION_HOURS", d.session_hours, 0.05),
+                   trusted_proxies=proxies, proxy_user_header=header)
+
+
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
@@ -262,6 +291,7 @@ class Settings:
     var_dir: Path = Path("var")
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     liveness: LivenessSettings = field(default_factory=LivenessSettings)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -291,6 +321,7 @@ class Settings:
             var_dir=Path(env.get("PSW_VAR_DIR", "var")),
             reminders=ReminderSettings.from_env(env),
             liveness=LivenessSettings.from_env(env),
+            console=ConsoleSettings.from_env(env),
         )
 
 

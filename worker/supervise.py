@@ -1,6 +1,6 @@
 """Keep one process running: restart it when it exits, whatever the code.
 
-What `psw run` puts around the worker and beat (compose and Kubernetes restart them with their
+What `psw run` puts around the workers and beat (compose and Kubernetes restart them with their
 own policies). The child runs in a process group of its own, and after it exits whatever is left
 of the group (a pool child of a worker the watchdog ended) is killed before the next start, so a
 restart never leaves orphans. SIGTERM and SIGINT stop the child and the supervisor (the child's

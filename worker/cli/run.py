@@ -1,6 +1,6 @@
 """`psw run`: the whole service on one machine (what `make run` calls).
 
-Starts web (gunicorn), worker, beat and Flower from the Procfile under honcho. Fills in what a
+Starts web (gunicorn), worker, worker-time, beat and Flower from the Procfile under honcho. Fills in what a
 laptop lacks: an embedded Redis when REDIS_URL is unset, the bundled Jira simulator when no Jira
 site is configured, and a generated webhook secret when none is set.
 
@@ -29,9 +29,10 @@ from worker.embedded_redis import EmbeddedRedis
 from worker.settings import RunSettings, Settings, SettingsError, log_secrets
 
 # Restarted whenever they exit (worker/supervise.py): a worker ends itself when its broker is gone
-# for good or its consumer loop hangs, and must come back without a person. gunicorn restarts its
-# own workers; Flower and the simulator are conveniences.
-SUPERVISED = ("worker", "beat")
+# for good or its consumer loop hangs, and must come back without a person; `worker-time` fires
+# the reminders (the time lane, worker/queues.py), beat runs the clock that queues them. gunicorn
+# restarts its own workers; Flower and the simulator are conveniences.
+SUPERVISED = ("worker", "worker-time", "beat")
 
 
 def _secret(var_dir: Path) -> Path:
@@ -101,7 +102,7 @@ def _procfile(root: Path) -> dict[str, str]:
 @click.command("run")
 @click.option("--without", multiple=True, help="Procfile entries not to start (e.g. flower).")
 def command(without: tuple[str, ...]) -> None:
-    """Run web, worker, beat and Flower, with what a laptop lacks filled in."""
+    """Run web, worker, worker-time, beat and Flower, with what a laptop lacks filled in."""
     root = Path.cwd()
     env = dict(os.environ)
     var_dir = Path(env.setdefault("PSW_VAR_DIR", str(root / "var")))

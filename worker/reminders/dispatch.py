@@ -1,6 +1,7 @@
-"""The beat's job: claim the reminders that fell due and queue one ordinary task for each.
+"""Claim the reminders that fell due and queue one ordinary task for each.
 
-Runs every DISPATCH_INTERVAL_SECONDS (beat -> `dispatch_due` task). Claiming and queueing are
+Runs every DISPATCH_INTERVAL_SECONDS in the beat's clock loop (worker/timekeeper.py), which
+queues the firings onto the time lane (TIME_QUEUE, worker/queues.py). Claiming and queueing are
 one Redis script per batch (store.py). The Celery messages are made here, exactly as
 `send_task` would make them (worker/queueing.py), and the script pushes only those of the
 members it actually claimed.
