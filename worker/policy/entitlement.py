@@ -16,7 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
 
 from worker.config.models import MappingConfig
 from worker.config.values import ZoneName
-from worker.policy.facts import RequestFacts
+from worker.policy.facts import Reporter, RequestFacts
 
 
 class ReasonCode(StrEnum):
@@ -244,6 +244,15 @@ def _product_covered(facts: RequestFacts, record: Entitlement | None, product: s
     return [Reason(ReasonCode.PRODUCT_NOT_COVERED, "; ".join(problems))] if problems else []
 
 
+def email_would_decide(reporter: Reporter | None, record: Entitlement | None) -> bool:
+    """The reporter matches no admin contact by the identities known, their email is not known,
+    and the record lists contacts by email: only the email can decide the admin rule."""
+    if reporter is None or record is None or reporter.email:
+        return False
+    admins = {admin.casefold() for admin in record.admins}
+    return not (reporter.identities() & admins) and any("@" in admin for admin in admins)
+
+
 def _reporter_admin(facts: RequestFacts, record: Entitlement, config: MappingConfig) -> list[Reason]:
     admins = {admin.casefold() for admin in record.admins}
     reporter = facts.reporter
@@ -251,7 +260,7 @@ def _reporter_admin(facts: RequestFacts, record: Entitlement, config: MappingCon
         return []
     if (cannot := unreadable(facts, "reporter", config)) is not None:
         return [cannot]
-    if reporter is not None and not reporter.email and any("@" in admin for admin in admins):
+    if email_would_decide(reporter, record):
         # Cloud hides an email its owner keeps private (and Data Center may): the reporter may
         # still be an admin contact listed by email, so this cannot be judged (the triage looks
         # the account up first, where the site shows the address).
