@@ -137,7 +137,7 @@ class Progress:
 
 def fields_to_read(config: MappingConfig) -> list[str]:
     ids = config.fields
-    wanted = ["summary", "created", "reporter", "priority", "labels", "status",
+    wanted = ["summary", *(["description"] if config.reads_description else []), "created", "reporter", "priority", "labels", "status",
               *(f for f in (ids.sen, ids.severity, ids.product, ids.version, ids.environment,
                             ids.request_type, ids.impact, ids.urgency) if f),
               *(f for f in (config.write_fields.level, config.write_fields.due,

@@ -43,9 +43,10 @@ class Service:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                requests.get(url, timeout=1)
+                requests.get(url, timeout=2)
                 return
-            except requests.ConnectionError:
+            # A server still importing under load accepts the connection and answers late.
+            except (requests.ConnectionError, requests.Timeout):
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"{self.name} not answering at {url}:\n{self.log()[-3000:]}")
                 time.sleep(0.1)

@@ -106,6 +106,9 @@ def test_a_triage_cut_short_by_a_refused_comment_is_completed_by_the_sweep(sim, 
 def test_after_redis_is_wiped_a_replay_within_ten_minutes_posts_nothing_more(sim, web, workers, fresh):
     key = sim.create_request(severity="L1", **ENTITLED)["issueKey"]
     sim.wait_for(lambda: triaged(sim, key), timeout=15)
+    # The task records its last step and its audit after Jira has the property: wipe after that,
+    # or the wipe lands mid-task and the record it writes next is all Redis knows.
+    sim.wait_for(lambda: audit(fresh, key), timeout=15)
     sim.wait_for_webhooks()
     writes_before = len([c for c in sim.calls if c.method in {"PUT", "POST"} and key in c.path])
     fresh.flushall()  # Redis lost: dedupe keys, progress and the memory-since marker with it

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import holidays as holidays_lib
 from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator, model_validator
 
+from worker.policy.language import known_languages
 from worker.config.values import (
     Duration,
     FieldId,
@@ -75,6 +76,7 @@ class LevelConfig(Strict):
 
 
 class EnvironmentsConfig(Strict):
+    # Compared ignoring case, spaces and punctuation (worker/policy/vocabulary.py).
     production_values: tuple[str, ...] = ("Production",)
     non_production_cap: LevelName
 
@@ -161,11 +163,52 @@ class WriteFieldsConfig(Strict):
     entitlement: FieldId | None = None
 
 
+TEXT_FACTS = ("summary", "description", "version")
+
+
+class LanguageRule(Strict):
+    """Which languages the team supports, and how sure the identification must be to say otherwise.
+
+    The request's summary and description are identified (py3langid); a request is in another
+    language only when the identified language is not in `supported`, its confidence is at
+    least `min_confidence`, and the text has at least `min_letters` letters (short texts and
+    stack traces identify poorly, so they are never judged).
+    """
+
+    supported: tuple[str, ...] = ("en",)  # ISO 639-1 codes
+    min_confidence: float = 0.9
+    min_letters: int = 40
+
+    @field_validator("min_confidence")
+    @classmethod
+    def _probability(cls, value: float) -> float:
+        if not 0 < value <= 1:
+            raise ValueError(f"min_confidence is a probability in (0, 1], got {value}")
+        return value
+
+    @field_validator("supported")
+    @classmethod
+    def _codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        known = known_languages()
+        for code in value:
+            if code not in known:
+                raise ValueError(f"unknown language {code!r} (ISO 639-1 codes such as en, de, fr)")
+        if not value:
+            raise ValueError("supported needs at least one language")
+        return value
+
+
 class OutOfScopeRule(Strict):
+    """One way a request shows it is out of scope: its request type, a field's value, a pattern
+    in its text, or the language it is written in."""
+
     category: str
-    request_types: tuple[str, ...] = ()  # request type names or ids
+    request_types: tuple[str, ...] = ()  # request type names, ids or Data Center keys
     field: FieldId | None = None
     values: tuple[str, ...] = ()
+    patterns: tuple[RegexText, ...] = ()  # searched in the facts named by `search`
+    search: tuple[Annotated[str, one_of("text fact", TEXT_FACTS)], ...] = ()
+    language: LanguageRule | None = None
 
 
 class OutOfScopeConfig(Strict):
@@ -185,6 +228,8 @@ class BundleRule(Strict):
 
 class ProductsConfig(Strict):
     covered: tuple[str, ...]
+    aliases: dict[str, str] = {}  # another name (a former one, an abbreviation) -> a covered product
+    deployment_suffixes: tuple[str, ...] = ()  # "Bitbucket Data Center" is Bitbucket
     bundled: dict[str, BundleRule] = {}
     bundled_deployments: tuple[Annotated[str, one_of("deployment", DEPLOYMENTS)], ...] = ("data-center",)
 
@@ -228,6 +273,7 @@ class MappingConfig(Strict):
     entitlement: EntitlementSourceConfig
 
     _source: Path | None = PrivateAttr(default=None)
+    _lines: dict = PrivateAttr(default_factory=dict)  # key path -> line in the file, for later problems
     _version: str | None = PrivateAttr(default=None)
     _sla_policy: Any = PrivateAttr(default=None)
 
@@ -246,6 +292,10 @@ class MappingConfig(Strict):
         return copy
 
     @property
+    def lines(self) -> dict:
+        return self._lines
+
+    @property
     def source(self) -> Path | None:
         """The file this config was read from, if any."""
         return self._source
@@ -256,6 +306,11 @@ class MappingConfig(Strict):
         if path.is_absolute() or self._source is None:
             return path
         return self._source.parent / path
+
+    @property
+    def reads_description(self) -> bool:
+        """Whether a rule looks at the request's description (so the triage must read it)."""
+        return any(rule.language is not None or "description" in rule.search for rule in self.out_of_scope.rules)
 
     def level_rank(self, level: str) -> int:
         return int(level[1:])
