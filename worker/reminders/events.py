@@ -62,6 +62,7 @@ class Change:
     retriage: str | None = None  # why the decision may change
     ignored: str | None = None  # why nothing is to be done
     agent_priority: bool = False  # an agent set the priority: an explicit level override
+    resolved: bool = False  # the body shows the request resolved (it leaves the console's board)
 
     @property
     def relevant(self) -> bool:
@@ -107,7 +108,7 @@ def _update(body: Mapping[str, Any], rules: ChangeRules, field_id_of: FieldIdOf)
         return Change(issue=None, ignored="jira:issue_updated without an issue key")
     items = sequence(mapping(body.get("changelog")).get("items"))
     fields = mapping(issue.get("fields"))
-    check, retriage, agent_priority = None, None, False
+    check, retriage, resolved, agent_priority = None, None, False, False
     for item in items:
         if not isinstance(item, Mapping):
             continue
@@ -115,7 +116,8 @@ def _update(body: Mapping[str, Any], rules: ChangeRules, field_id_of: FieldIdOf)
         if field_id == "status":
             name, category = status_of(fields)
             name = name or text(item.get("toString")) or ""
-            if category == "done" or name.casefold() in {s.casefold() for s in rules.responded_statuses}:
+            resolved = category == "done"
+            if resolved or name.casefold() in {s.casefold() for s in rules.responded_statuses}:
                 check = f"status changed to {name}"
         elif field_id in rules.facts:
             retriage = retriage or f"{rules.facts[field_id]} changed"
@@ -126,7 +128,7 @@ def _update(body: Mapping[str, Any], rules: ChangeRules, field_id_of: FieldIdOf)
                 retriage = retriage or f"priority changed to {shorten(str(new))}"
                 agent_priority = True
     if check or retriage:
-        return Change(issue=key, check=check, retriage=retriage, agent_priority=agent_priority)
+        return Change(issue=key, check=check, retriage=retriage, resolved=resolved, agent_priority=agent_priority)
     return Change(issue=key, ignored="no change the reminders depend on")
 
 
