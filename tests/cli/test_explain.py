@@ -154,10 +154,10 @@ def test_cannot_decide_as_the_readme_shows_it():
                      "--now", "2026-11-26T11:01:00Z")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == "PS-105: CANNOT DECIDE (REPORTER_UNVERIFIED, RELEASE_UNJUDGED)"
+    assert lines[0] == "PS-106: CANNOT DECIDE (REPORTER_UNVERIFIED, RELEASE_UNJUDGED)"
     assert "NOT ENTITLED" not in result.output and "REPORTER_NOT_ADMIN:" not in result.output
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    shown = readme.split("$ psw explain tests/fixtures/payloads/cloud-cannot-decide.json", 1)[1]
+    shown = readme.split("$ .venv/bin/psw explain tests/fixtures/payloads/cloud-cannot-decide.json", 1)[1]
     shown = shown.split("\n", 1)[1].split("```", 1)[0].splitlines()
     unstable = ("  config ", "  | (mapping config version ")
     assert [line for line in shown if not line.startswith(unstable)] == \
