@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
-from app.console import auth, board, csrf, request_page
+from app.console import auth, board, csrf, reminders_page, request_page
 from worker import clock, open_requests
 from worker.config.live import NoUsableConfig
 from worker.policy.calendar import zone_named
@@ -227,3 +227,13 @@ def request_view(issue_key: str):
         return _problem(404, f"{issue_key}: no decision recorded",
                         "The worker has no triage of this request in its records (open requests and the audit trail).")
     return _page("request.html", view=view, link=jira_link(issue_key), key=issue_key)
+
+
+@bp.get("/reminders")
+@signed_in
+def reminders():
+    now = clock.now()
+    settings = _services().settings
+    return _page("reminders.html", view=reminders_page.load(_services().redis, now), stamp=now.timestamp(),
+                 now=_when(now.timestamp(), "UTC")["utc"], duration=_duration,
+                 lag_limit=settings.liveness.reminder_max_wait, interval=settings.reminders.dispatch_interval)

@@ -296,3 +296,28 @@ def test_a_request_page_for_an_unknown_or_hostile_key(signed_in, key, status, me
     resp = signed_in.get(f"/console/requests/{key}")
     assert resp.status_code == status
     assert message in resp.get_data(as_text=True)
+
+
+# -- reminders ------------------------------------------------------------------------------------
+
+
+def test_the_reminders_page_shows_what_waits_the_dispatch_lag_and_the_beat(signed_in, redis_client, board_requests):
+    from worker.liveness import beat_tick
+    from worker.reminders.store import CLAIMED
+
+    redis_client.zadd(CLAIMED, {"PS-3|50": (NOW + timedelta(minutes=4)).timestamp()})
+    redis_client.zrem("psw:reminders:due", "PS-3|50")
+    beat_tick(redis_client, (NOW - timedelta(seconds=3)).timestamp())
+    page = signed_in.get("/console/reminders").get_data(as_text=True)
+    # No beat claimed PS-1's breach (due 11:00) nor PS-2's 75 % (11:50): they wait, the oldest an hour.
+    assert re.search(r"Due, waiting for the beat.*?PS-1.*?100 % \(breach\).*?Globex.*?3600 s.*?PS-2.*?75 %.*?600 s"
+                     r".*?Being fired.*?PS-3.*?50 %.*?Tyrell.*?Mon 07 Dec 12:04:00 UTC.*?Next", page, re.S)
+    assert "the oldest due reminder has waited 3600 s unclaimed" in page and "last ticked 3 s ago" in page
+    upcoming = re.search(r"Next \d+ on the schedule.*?</table>", page, re.S).group(0)
+    assert re.findall(r'data-key="(PS-\d+)"', upcoming)[0] == "PS-2"  # its 90 % at 12:08, the soonest
+    request = signed_in.get("/console/requests/PS-2").get_data(as_text=True)
+    assert "75 % due Mon 07 Dec 11:50 UTC, waiting 600 s for the beat" in request
+
+
+def test_the_reminders_page_needs_a_sign_in(web):
+    assert web.get("/console/reminders").status_code == 302
