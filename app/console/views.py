@@ -211,7 +211,9 @@ def board_page():
             "responded": _when(answer["at"], "UTC")["utc"] if answer else None,
         })
     pages = max(1, -(-len(built.rows) // PER_PAGE))
-    return _page("board.html", board=built, lines=lines, filters=filters, page=page, pages=pages,
+    # One prefix for every row: url_for per row is measurable. Keys are Jira's (PS-123), escaped by Jinja.
+    request_base = url_for("console.request_view", issue_key="PS-1")[:-len("PS-1")]
+    return _page("board.html", board=built, lines=lines, filters=filters, page=page, pages=pages, request_base=request_base,
                  levels=list(config.levels), regions=list(config.regions), states=board.STATES,
                  now=_when(now.timestamp(), "UTC")["utc"], args={k: v for k, v in request.args.items() if k != "page"})
 
