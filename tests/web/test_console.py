@@ -321,3 +321,30 @@ def test_the_reminders_page_shows_what_waits_the_dispatch_lag_and_the_beat(signe
 
 def test_the_reminders_page_needs_a_sign_in(web):
     assert web.get("/console/reminders").status_code == 302
+
+
+# -- any input ------------------------------------------------------------------------------------
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+from tests.fuzz_strategies import FUZZ  # noqa: E402
+
+_text = st.text(st.characters(codec="utf-8"), max_size=300)
+
+
+@FUZZ
+@given(args=st.dictionaries(st.sampled_from(["level", "region", "customer", "state", "page", "other"]), _text,
+                            max_size=5),
+       key=_text, form=st.dictionaries(st.sampled_from(["token", "csrf_token", "next"]), _text, max_size=3))
+def test_any_filter_key_or_form_gets_a_clear_answer(console_app, args, key, form):
+    with time_machine.travel(NOW, tick=False):
+        web = console_app.extensions.get("test_signed_in")
+        if web is None:  # one sign-in for all examples
+            web = console_app.extensions["test_signed_in"] = console_app.test_client()
+            assert sign_in(web).status_code == 303
+        for resp in (web.get("/console/board", query_string=args),
+                     web.get("/console/requests/" + key.replace("/", "%2F").replace("?", "%3F").replace("#", "%23")),
+                     web.post("/console/sign-in", data=form)):
+            assert resp.status_code in (200, 302, 303, 400, 401, 404), (resp.status_code, resp.data[:300])
+            assert b"Traceback" not in resp.data
