@@ -8,7 +8,8 @@ from datetime import datetime, timedelta, timezone
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+import redis
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 
 from app.console import auth, board, csrf, reminders_page, request_page
@@ -32,7 +33,8 @@ def _services():
 
 
 def _page(template: str, status: int = 200, **context):
-    return render_template(f"console/{template}", user=g.get("console_user"), **context), status
+    return render_template(f"console/{template}", user=g.get("console_user"),
+                           can_sign_out=g.get("console_session", False), **context), status
 
 
 def _problem(status: int, title: str, message: str):
@@ -45,6 +47,7 @@ def _guard():
         return _problem(404, "The console is off", "Set ADMIN_TOKEN to turn the console on (as for the admin API).")
     csrf.protect()
     g.console_user = auth.current_user()
+    g.console_session = "sid" in session  # signed in with the token (a proxy's user has nothing to sign out of)
     return None
 
 
@@ -114,6 +117,11 @@ def sign_in_post():
 def sign_out():
     auth.sign_out()
     return redirect(url_for("console.sign_in"), code=303)
+
+
+@bp.errorhandler(redis.RedisError)
+def _no_redis(_exc):
+    return _problem(503, "Redis does not answer", "The console reads everything from Redis; try again shortly.")
 
 
 @bp.errorhandler(NoUsableConfig)

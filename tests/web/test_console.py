@@ -152,6 +152,7 @@ def test_a_trusted_proxy_names_the_user_and_no_one_else_can(settings):
     resp = web.get("/console/board", headers=user, environ_base={"REMOTE_ADDR": "10.1.2.3"})
     assert resp.status_code == 200 and "ops@example.com" in resp.get_data(as_text=True)
     assert web.get("/console/board", headers=user, environ_base={"REMOTE_ADDR": "192.0.2.7"}).status_code == 302
+    assert "Sign out</button>" not in resp.get_data(as_text=True)  # nothing to sign out of here
     hostile = {"X-Forwarded-User": "a\x1b[31mb"}
     assert web.get("/console/board", headers=hostile, environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code == 302
 
@@ -170,6 +171,14 @@ def test_sign_in_never_redirects_out_of_the_console(web, target):
     form = web.get("/console/sign-in")
     resp = web.post("/console/sign-in", data={"token": TOKEN, "csrf_token": csrf_of(form), "next": target})
     assert resp.headers["Location"] == "/console/board"
+
+
+def test_redis_down_is_a_clear_503(settings):
+    from worker.embedded_redis import free_port
+
+    web = create_app(replace(settings, admin_token=TOKEN, redis_url=f"redis://127.0.0.1:{free_port()}/0")).test_client()
+    resp = sign_in(web)  # the session record cannot be written
+    assert resp.status_code == 503 and "Redis does not answer" in resp.get_data(as_text=True)
 
 
 def test_pages_are_not_cached_framed_or_scripted(signed_in):
