@@ -23,7 +23,7 @@ from worker.bodies import shorten
 from worker.config import ConfigError, default_config_path, load_config
 from worker.config.models import check_holiday_calendar
 from worker.instants import within_range
-from worker.policy.sla import SlaPolicy, SlaTimes
+from worker.policy.sla import SlaPolicy, SlaTimes, holidays_from_text
 
 FIELDS = ("level", "region", "created")
 
@@ -68,11 +68,10 @@ def due_for(policy: SlaPolicy, request: Any) -> SlaTimes:
 
 def parse_holidays(text: str | None) -> tuple[str, str | None] | None:
     """'US-NY' -> ('US', 'NY'), 'NL' -> ('NL', None); ValueError for a calendar python-holidays lacks."""
-    if text is None:
-        return None
-    country, _, subdivision = text.strip().partition("-")
-    check_holiday_calendar(country, subdivision or None)
-    return country, subdivision or None
+    holidays = holidays_from_text(text)
+    if holidays is not None:
+        check_holiday_calendar(*holidays)
+    return holidays
 
 
 def run_lines(policy: SlaPolicy, lines: TextIO, out: TextIO, err: TextIO) -> int:

@@ -19,6 +19,7 @@ from worker.config.models import MappingConfig
 from worker.policy.entitlement import Entitlement, Reason, ReasonCode, check_entitlement, customer_zone, normalise_sen
 from worker.policy.facts import RequestFacts
 from worker.policy.severity import Severity, apply_environment_cap, assess_severity
+from worker.policy.sla import holidays_text
 
 UTC = timezone.utc
 
@@ -69,6 +70,7 @@ class Decision:
             "customer": self.customer,
             "region": self.region,
             "time_zone": self.time_zone,
+            "holidays": holidays_text(self.holidays),
             "jira_priority": self.jira_priority,
             "labels_add": list(self.labels_add),
             "labels_remove": list(self.labels_remove),
