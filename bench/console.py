@@ -27,6 +27,7 @@ from bench.report import machine, write_section
 from tests.console_fill import fill
 from worker.embedded_redis import private_or_named, with_db
 from worker.open_requests import OPEN
+from worker.reminders.store import DUE
 from worker.settings import Settings
 
 DB = 12
@@ -98,7 +99,7 @@ def main() -> None:
                 web, "/console/board?level=L3&customer=globex", args.rounds)))
             rows.append(("request page (decision, checks, SLA clock, audit)", timed(
                 web, "/console/requests/PS-7", args.rounds)))
-            rows.append((f"reminders page ({client.zcard('psw:reminders:due'):,} waiting)", timed(
+            rows.append((f"reminders page ({client.zcard(DUE):,} reminders waiting)", timed(
                 web, "/console/reminders", args.rounds)))
         finally:
             client.flushdb()
