@@ -44,7 +44,8 @@ def put(client, key: str, created: datetime, level: str = "L3", summary: str = "
 
 def fill(client, count: int, now: datetime, seed: int = 14) -> None:
     """`count` open entitled requests of every level, region and several customers, created over
-    the last three days: some breached, some at risk, some with time left."""
+    the last three days: some breached, some at risk, some with time left; their reminders on the
+    schedule as the triage leaves them (no beat has run: the highest passed one waits to fire)."""
     rng = random.Random(seed)
     config = shipped()
     entitled = [sen for sen, rec in sample_records().items() if _entitled(config, sen, now)]
@@ -60,8 +61,11 @@ def fill(client, count: int, now: datetime, seed: int = 14) -> None:
         # Shift a template's instants rather than deciding 5,000 times: same shape, same sizes.
         prop = _shifted(templates[(sen, level)], key, created, config)
         pipe_rows.append((key, prop, {"summary": f"Request {n}: {rng.choice(_WORDS)}"}))
+    store = ReminderStore(client)
     for key, prop, fields in pipe_rows:
         open_requests.record(client, key, prop, fields)
+        plan = ReminderPlan.from_property(key, prop)
+        store.replace(key, plan.codes, {t.code: t.instant for t in plan.pending(now)})
 
 
 def _entitled(config, sen: str, now: datetime) -> bool:

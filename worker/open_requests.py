@@ -194,12 +194,18 @@ class ParsedRows:
         return list(self._by_raw.values())
 
 
+# Every row in one reply, one per line: redis-py reads one bulk string many times faster than 5,000
+# (most of a board's time otherwise). Compact JSON never holds a raw newline: json.dumps escapes it.
+_ALL_ROWS = "return table.concat(redis.call('HVALS', KEYS[1]), '\\n')"
+
+
 def rows(client, parsed: ParsedRows | None = None) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     """Every row of the board, and the first responses by issue key (two reads)."""
     pipe = client.pipeline(transaction=False)
-    pipe.hvals(OPEN)
+    pipe.eval(_ALL_ROWS, 1, OPEN)
     pipe.hgetall(RESPONDED)
-    raw_rows, raw_responded = pipe.execute()
+    blob, raw_responded = pipe.execute()
+    raw_rows = blob.split(b"\n") if blob else []
     return ((parsed or ParsedRows()).parse(raw_rows),
             {k.decode(): json.loads(v) for k, v in raw_responded.items()})
 
