@@ -205,3 +205,14 @@ def test_the_task_retries_with_doubling_countdowns_then_marks_it(worker_services
     assert triages[0]["undecided"][0]["code"] == "FACT_UNREADABLE"
     assert "customfield_10100" in triages[0]["undecided"][0]["detail"]
     assert triages[-1]["writes"]["edit"]["update"] == {"labels": [{"add": "ps-needs-review"}]}
+
+
+def test_data_center_looks_the_reporter_up_by_user_name(rsps, config, source, redis_client):
+    issue = cloud_issue(reporter={"name": "ola.ops", "key": "JIRAUSER10009", "displayName": "Ola Ops"})
+    rsps.get(f"{DATACENTER.url}/rest/api/2/user", match=[matchers.query_param_matcher({"username": "ola.ops"})],
+             json={"name": "ola.ops", "key": "JIRAUSER10009", "emailAddress": "ops-admin@globex.example"})
+    rsps.put(f"{DATACENTER.url}/rest/api/2/issue/PS-101", status=204)
+    rsps.post(f"{DATACENTER.url}/rest/servicedeskapi/request/PS-101/comment", status=201, json={"id": "1"})
+    rsps.put(f"{DATACENTER.url}/rest/api/2/issue/PS-101/properties/{PROPERTY}", status=201)
+    result = run(issue, config, source, redis_client, site=DATACENTER, undecided_retries=3)
+    assert (result.status, result.decision.outcome) == ("written", "entitled")
