@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench install clean
+.PHONY: run test bench chaos install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ test: $(STAMP)
 ## Run the benchmarks and write docs/BENCHMARKS.md.
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## The reliability run (about 10 minutes; not part of `make test`): writes docs/RELIABILITY.md.
+## `make chaos CHAOS_ARGS=--quick` for a 60-second one.
+chaos: $(STAMP)
+	$(BIN)/python -m bench chaos $(CHAOS_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -26,12 +26,14 @@ def read_secret(secret: str | None, secret_file: str | None) -> str:
 
 
 def serve(host: str = "127.0.0.1", port: int = 8081, webhook_url: str | None = None, secret: str = "",
-          flavor: str = "cloud", events: list[str] | None = None) -> None:
+          flavor: str = "cloud", events: list[str] | None = None, webhook_attempts: int = 5,
+          webhook_backoff: float = 0.2) -> None:
     """Run a simulator in this thread until SIGINT/SIGTERM."""
     from jirasim.simulator import JiraSimulator
 
     sim = JiraSimulator(webhook_url, secret, flavor, host=host, port=port,
-                        events=events if events is not None else ev.EVENTS)
+                        events=events if events is not None else ev.EVENTS,
+                        webhook_attempts=webhook_attempts, webhook_backoff=webhook_backoff)
 
     def stop(signum, frame):  # serve_forever must be shut down from another thread
         threading.Thread(target=sim.stop, daemon=True).start()
@@ -57,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--flavor", choices=FLAVORS, default="cloud")
     parser.add_argument("--events", default=",".join(ev.EVENTS),
                         help=f"comma-separated webhook events to send (default: all of {', '.join(ev.EVENTS)})")
+    parser.add_argument("--webhook-attempts", type=int, default=5,
+                        help="tries per webhook delivery before giving up (default 5)")
+    parser.add_argument("--webhook-backoff", type=float, default=0.2,
+                        help="seconds before the first retry of a delivery, doubling after (default 0.2)")
     parser.add_argument("--quiet", action="store_true", help="do not log every call")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
@@ -64,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         secret = read_secret(args.secret, args.secret_file)
         events = [e.strip() for e in args.events.split(",") if e.strip()]
-        serve(args.host, args.port, args.webhook_url, secret, args.flavor, events)
+        serve(args.host, args.port, args.webhook_url, secret, args.flavor, events,
+              args.webhook_attempts, args.webhook_backoff)
     except (ValueError, OSError) as exc:
         print(f"jirasim: {exc}", file=sys.stderr)
         return 2

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask, jsonify, request
 
+from jirasim.chaos import ChaosSettings
 from jirasim.model import issue_json, jsm_comment_json
 from jirasim.shapes import parse_jira_time, user_for_email
 
@@ -85,6 +86,23 @@ def _blueprint(sim: "JiraSimulator") -> Blueprint:
         sim.faults.clear()
         return "", 204
 
+    @app.get("/chaos")
+    def chaos():
+        return jsonify(sim.chaos.describe())
+
+    @app.post("/chaos")
+    def set_chaos():
+        try:
+            sim.set_chaos(ChaosSettings.from_json(_body()))
+        except ValueError as exc:
+            raise ControlError(str(exc)) from None
+        return jsonify(sim.chaos.describe())
+
+    @app.delete("/chaos")
+    def clear_chaos():
+        sim.set_chaos(ChaosSettings())
+        return "", 204
+
     @app.post("/reset")
     def reset():
         sim.reset()
@@ -111,6 +129,18 @@ def _blueprint(sim: "JiraSimulator") -> Blueprint:
             raise ControlError("'public' must be a boolean and 'author' an email")
         found = sim.add_comment(key, body.get("body"), public=public, author=author)
         return jsonify(found), 201
+
+    @app.post("/issues/<key>/edit")
+    def edit(key: str):
+        """An agent's edit, as PUT /rest/api/2/issue/{key} takes it ({"fields"} and/or
+        {"update"}), by "author" (an email); not subject to faults, unlike the REST call."""
+        body = _body()
+        author = body.pop("author", None) or "agent@example.com"
+        if not isinstance(author, str):
+            raise ControlError("'author' must be an email")
+        user = store.find_user(author) or store.register_user(user_for_email(author))
+        changes = store.edit(key, body, user)
+        return jsonify({"changed": [c.field.id for c in changes]})
 
     @app.post("/issues/<key>/status")
     def status(key: str):
@@ -188,9 +218,12 @@ def _blueprint(sim: "JiraSimulator") -> Blueprint:
 
     @app.get("/deliveries")
     def deliveries():
+        # ?bodies=false leaves the bodies out (a chaos run lists thousands).
+        bodies = request.args.get("bodies", "true").strip().lower() != "false"
         attempts = [a.__dict__ for a in sim.delivery_attempts]
         return jsonify({"deliveries": [{"id": d.id, "event": d.event, "issue_key": d.issue_key,
-                                        "body": d.json()} for d in sim.deliveries],
+                                        "copy_of": d.copy_of, **({"body": d.json()} if bodies else {})}
+                                       for d in sim.deliveries],
                         "attempts": attempts})
 
     @app.post("/deliveries/<delivery_id>/resend")

@@ -16,6 +16,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from jirasim import catalogue as cat
 from jirasim import events as ev
+from jirasim.chaos import Chaos, ChaosSettings
 from jirasim.faults import Fault, Faults
 from jirasim.model import issue_json, jsm_comment_json, request_json
 from jirasim.server import create_app
@@ -51,6 +52,8 @@ class JiraSimulator:
         self.set_events(events)
         self.store = Store(self.site, self.clock, emit=self._emit)
         self.faults = Faults()
+        self.chaos = Chaos()
+        self.webhooks.resends = self.chaos.resend
         self.host, self.port = host, port
         self.app = create_app(self)
         self._server = None
@@ -114,6 +117,7 @@ class JiraSimulator:
         """Back to an empty site: no issues, calls, faults or deliveries; real time."""
         self.store.reset()
         self.faults.clear()
+        self.chaos.configure(ChaosSettings())
         self.webhooks.clear()
         self.clock.reset()
         self.webhooks_enabled = True
@@ -187,6 +191,10 @@ class JiraSimulator:
 
     def clear_faults(self) -> None:
         self.faults.clear()
+
+    def set_chaos(self, settings: ChaosSettings) -> None:
+        """Random faults and webhook resends at fixed odds (jirasim/chaos.py); ChaosSettings() ends them."""
+        self.chaos.configure(settings)
 
     # -- acting like people --------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ is signed: X-Hub-Signature: sha256=<hex HMAC-SHA256 of the raw body>.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import hmac
 import json
 import logging
@@ -17,6 +18,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Callable
 
 import requests
 
@@ -41,6 +43,7 @@ class Delivery:
     event: str
     issue_key: str | None
     body: bytes
+    copy_of: str | None = None  # a resend under a new identifier: the delivery it repeats
 
     def json(self) -> dict:
         return json.loads(self.body)
@@ -85,6 +88,11 @@ class WebhookSender:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._local = threading.local()  # each lane's own requests.Session
+        # Chaos resends (jirasim/chaos.py): asked once per new delivery, ("same" | "new", delay) or None.
+        self.resends: Callable[[], tuple[str, float] | None] | None = None
+        self._later: list[tuple[float, int, str, str]] = []  # (at, seq, kind, delivery id), a heap
+        self._later_seq = 0
+        self._later_wake = threading.Condition(self._lock)
 
     @property
     def signed(self) -> bool:
@@ -100,6 +108,8 @@ class WebhookSender:
             self._stopping.clear()
             self._threads = [threading.Thread(target=self._run, args=(lane,), name=f"jirasim-webhooks-{i}",
                                               daemon=True) for i, lane in enumerate(self._queues)]
+            self._threads.append(threading.Thread(target=self._run_later, name="jirasim-webhooks-later",
+                                                  daemon=True))
             for thread in self._threads:
                 thread.start()
 
@@ -108,6 +118,8 @@ class WebhookSender:
             self._stopping.set()
             for lane in self._queues:
                 lane.put(None)
+            with self._later_wake:
+                self._later_wake.notify_all()
             for thread in self._threads:
                 thread.join(timeout)
             self._threads = []
@@ -116,10 +128,41 @@ class WebhookSender:
         """Record a new delivery of `payload` and queue it for sending."""
         body = json.dumps(payload, separators=(",", ":")).encode()
         delivery = Delivery(str(uuid.uuid4()), event, issue_key, body)
+        again = self.resends() if self.resends is not None else None
         with self._lock:
             self._deliveries[delivery.id] = delivery
             self._enqueue(delivery)
+            if again is not None and self.url:
+                kind, delay = again
+                self._later_seq += 1
+                heapq.heappush(self._later, (time.monotonic() + delay, self._later_seq, kind, delivery.id))
+                self._later_wake.notify_all()
         return delivery
+
+    def _run_later(self) -> None:
+        """Sends the chaos resends when their time comes."""
+        with self._later_wake:
+            while not self._stopping.is_set():
+                if not self._later:
+                    self._later_wake.wait(0.5)
+                    continue
+                at, _seq, kind, delivery_id = self._later[0]
+                wait = at - time.monotonic()
+                if wait > 0:
+                    self._later_wake.wait(min(wait, 0.5))
+                    continue
+                heapq.heappop(self._later)
+                original = self._deliveries.get(delivery_id)
+                if original is None:  # cleared meanwhile
+                    continue
+                if kind == "new":
+                    again = Delivery(str(uuid.uuid4()), original.event, original.issue_key, original.body,
+                                     copy_of=original.id)
+                    self._deliveries[again.id] = again
+                    self._enqueue(again)
+                else:
+                    self._enqueue(original)
+                self._idle.notify_all()
 
     def resend(self, delivery_id: str) -> Delivery:
         """Deliver a past delivery again, byte for byte, under the same identifier."""
@@ -152,12 +195,13 @@ class WebhookSender:
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Block until every queued delivery has been sent or given up; False on timeout."""
         with self._idle:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+            return self._idle.wait_for(lambda: self._pending == 0 and not self._later, timeout)
 
     def clear(self) -> None:
         """Forget every delivery; queued ones that have not started are dropped."""
         with self._lock:
             self._generation += 1
+            self._later.clear()
             self._deliveries.clear()
             self._tries.clear()
             self._attempts.clear()

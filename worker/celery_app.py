@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from celery import Celery
 
+from worker import logsafe
 from worker.queues import QUEUE, QUEUES, TIME_QUEUE  # noqa: F401 (named there, imported from here too)
 from worker.reminders.dispatch import FIRE_TASK
-from worker.settings import Settings
+from worker.settings import Settings, log_secrets
+
+# Before Celery sets up its logging: no secret in the worker's, beat's or Flower's log lines.
+logsafe.install(log_secrets())
 
 
 def make_celery(settings: Settings | None = None) -> Celery:
@@ -64,6 +68,7 @@ def make_celery(settings: Settings | None = None) -> Celery:
     )
     from worker import timekeeper  # noqa: F401 (starts the clock loop in the beat process, on beat_init)
     from worker.heartbeats import Heartbeat
+    import worker.warmup  # noqa: F401  (connects its worker_init handler)
 
     app.steps["consumer"].add(Heartbeat)
     return app

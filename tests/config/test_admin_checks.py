@@ -154,3 +154,13 @@ def test_entitlements_check_uses_the_given_configs_regions(tmp_path):
 def test_a_missing_entitlement_file(tmp_path):
     result = entitlements_check(tmp_path / "nope.yaml")
     assert result.exit_code == 1 and "nope.yaml: cannot read the file" in result.output
+
+
+def test_a_repeated_key_comes_in_the_same_report_as_field_errors():
+    broken = SHIPPED.replace("calendar: regional", "calendar: regonal", 1).replace(
+        "  not_entitled: ps-not-entitled\n", "  not_entitled: ps-not-entitled\n  not_entitled: again\n")
+    with pytest.raises(ConfigError) as caught:
+        parse_config(broken, name="m.yaml")
+    messages = [p.message for p in caught.value.problems]
+    assert "key 'not_entitled' is given more than once" in messages
+    assert "unknown calendar 'regonal' (expected 24x7, 24x5-global, regional)" in messages

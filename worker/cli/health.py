@@ -12,6 +12,7 @@ import redis
 
 from worker import clock
 from worker.celery_app import QUEUES
+from worker.cli.where import command_env, host_port
 from worker.liveness import judge, snapshot
 from worker.settings import Settings, SettingsError
 
@@ -27,14 +28,14 @@ HOSTNAMES = {"worker": "psw", "worker-time": "psw-time"}
 def command(what: str, name: str | None) -> None:
     """Check a worker's or beat's heartbeat, or the whole service (as /readyz)."""
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env(command_env(redis=True))
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
     client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
     try:
         snap = snapshot(client, QUEUES, clock.now().timestamp())
     except redis.RedisError as exc:
-        raise click.ClickException(f"Redis at {_where(settings.redis_url)} does not answer: {type(exc).__name__}") \
+        raise click.ClickException(f"Redis at {host_port(settings.redis_url)} does not answer: {type(exc).__name__}") \
             from None
     limits = settings.liveness
     if what in HOSTNAMES:
@@ -57,10 +58,3 @@ def command(what: str, name: str | None) -> None:
             raise SystemExit(1)
         click.echo(f"ready: {len(snap.workers)} worker(s), {snap.queue_length} queued")
 
-
-def _where(url: str) -> str:
-    # host:port only: a Redis URL may carry a password.
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    return f"{parts.hostname}:{parts.port or 6379}"

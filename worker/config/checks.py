@@ -9,6 +9,7 @@ import re
 from collections.abc import Collection, Iterator
 
 from worker.config.models import MappingConfig
+from worker.config.values import BusinessDays
 
 KeyPath = tuple[str | int, ...]
 _MAJOR_MINOR = re.compile(r"\d+\.\d+")
@@ -35,7 +36,11 @@ def _levels(config: MappingConfig) -> Iterator[tuple[KeyPath, str]]:
         yield ("levels",), "at least one level is needed"
     labels: dict[str, str] = {}
     for name, level in config.levels.items():
-        if level.target.total_seconds() <= 0:
+        if isinstance(level.target, BusinessDays):
+            if level.calendar != "regional":
+                yield ("levels", name, "target"), (f"a target in business days needs calendar: regional "
+                                                   f"(a business day is a region's working day), not {level.calendar}")
+        elif level.target.total_seconds() <= 0:
             yield ("levels", name, "target"), "the target must be longer than zero"
         if level.calendar == "regional" and not config.regions:
             yield ("levels", name, "calendar"), "a regional calendar needs at least one region"

@@ -71,15 +71,17 @@ def parse_config(text: str, name: str = "<config>", source: Path | None = None) 
 
     Every problem comes in one report: field errors, and the cross-checks of every section that
     is valid on its own, so an admin does not fix the file in rounds."""
-    data, lines = read_yaml(text, name)
+    data, lines, key_problems = _read_yaml(text, name)
     source = Path(source).resolve() if source is not None else None
     try:
         config = validate(MappingConfig, data, lines, name)
+        if key_problems:
+            raise ConfigError([])
     except ConfigError as exc:
         partial, valid = _valid_sections(data)
         partial._source, partial._lines = source, lines
         more = [problem(name, lines, path, message) for path, message in cross_check(partial, valid)]
-        raise ConfigError(exc.problems + more, partial, valid) from None
+        raise ConfigError(key_problems + exc.problems + more, partial, valid) from None
     config._source, config._lines = source, lines
     problems = [problem(name, lines, path, message) for path, message in cross_check(config)]
     if problems:
@@ -208,6 +210,15 @@ class _AliasBudget:
 
 def read_yaml(text: str, name: str) -> tuple[Any, Lines]:
     """Parse YAML into plain data plus the line of every key path; ConfigError on bad YAML."""
+    data, lines, problems = _read_yaml(text, name)
+    if problems:
+        raise ConfigError(problems)
+    return data, lines
+
+
+def _read_yaml(text: str, name: str) -> tuple[Any, Lines, list[ConfigProblem]]:
+    """read_yaml, with a repeated or non-plain key returned as a problem (the first value kept)
+    rather than raised, so validation can report the rest of the file beside it."""
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -216,9 +227,7 @@ def read_yaml(text: str, name: str) -> tuple[Any, Lines]:
         lines: Lines = {}
         problems: list[ConfigProblem] = []
         data = _build(loader, node, (), lines, problems, name, _AliasBudget(name))
-        if problems:
-            raise ConfigError(problems)
-        return data, lines
+        return data, lines, problems
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

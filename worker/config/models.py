@@ -23,6 +23,7 @@ from worker.config.values import (
     Label,
     LevelName,
     RegexText,
+    Target,
     WorkingHours,
     ZoneName,
     one_of,
@@ -67,7 +68,7 @@ class SeverityConfig(Strict):
 
 class LevelConfig(Strict):
     meaning: str
-    target: Duration
+    target: Target  # working time on the level's calendar, or business days (regional calendars)
     calendar: Annotated[str, one_of("calendar", CALENDARS)]
     jira_priority: str
     label: Label
@@ -81,19 +82,46 @@ class EnvironmentsConfig(Strict):
     non_production_cap: LevelName
 
 
+def check_holiday_calendar(country: str, subdivision: str | None) -> None:
+    """ValueError naming the problem when python-holidays has no calendar for country/subdivision."""
+    supported = holidays_lib.list_supported_countries()
+    if country not in supported:
+        raise ValueError(f"unknown holiday country {country!r} (python-holidays codes such as US, NL, AU)")
+    if subdivision is not None and subdivision not in supported[country]:
+        known = ", ".join(supported[country]) or "none"
+        raise ValueError(f"unknown subdivision {subdivision!r} of {country} (known: {known})")
+
+
+# The years a re-opened holiday's name is looked for in, to tell a typo from a real holiday
+# (fixed, so a file's validity does not depend on the day it is checked).
+_REOPEN_YEARS = range(2020, 2041)
+
+
 class HolidaysConfig(Strict):
     country: str
     subdivision: str | None = None
+    # Public holidays the region works on after all: a date, or a holiday's name as python-holidays
+    # spells it (every year), e.g. "Boxing Day" or 2026-12-26.
+    reopen: tuple[date | str, ...] = ()
 
     @model_validator(mode="after")
     def _known(self) -> "HolidaysConfig":
-        supported = holidays_lib.list_supported_countries()
-        if self.country not in supported:
-            raise ValueError(f"unknown holiday country {self.country!r} (python-holidays codes such as US, NL, AU)")
-        if self.subdivision is not None and self.subdivision not in supported[self.country]:
-            known = ", ".join(supported[self.country]) or "none"
-            raise ValueError(f"unknown subdivision {self.subdivision!r} of {self.country} (known: {known})")
+        check_holiday_calendar(self.country, self.subdivision)
+        calendar = holidays_lib.country_holidays(self.country, subdiv=self.subdivision, years=_REOPEN_YEARS)
+        names = {part.strip().casefold() for name in calendar.values() for part in name.split(";")}
+        for item in self.reopen:
+            if isinstance(item, date):
+                observed = holidays_lib.country_holidays(self.country, subdiv=self.subdivision, years=item.year)
+                if item not in observed:
+                    raise ValueError(f"reopen: {item.isoformat()} is not a public holiday of "
+                                     f"{self._where()}, so there is nothing to re-open")
+            elif item.strip().casefold() not in names:
+                known = ", ".join(sorted({part.strip() for n in calendar.values() for part in n.split(";")}))
+                raise ValueError(f"reopen: {item!r} is not a public holiday of {self._where()} (known: {known})")
         return self
+
+    def _where(self) -> str:
+        return self.country if self.subdivision is None else f"{self.country}-{self.subdivision}"
 
 
 class DutyManager(Strict):
@@ -114,6 +142,9 @@ class RegionConfig(Strict):
     zone: ZoneName
     holidays: HolidaysConfig
     hours: WorkingHours
+    # The length of one business day for targets given in business days; by default the region's
+    # usual working day (10h for 08:00-18:00).
+    business_day: Duration | None = None
     extra_closed: tuple[date, ...] = ()
     phone: str
     duty_manager: DutyManager
@@ -169,9 +200,10 @@ class LanguageRule(Strict):
     """Which languages the team supports, and how sure the identification must be to say otherwise.
 
     The request's summary and description are identified (py3langid); a request is in another
-    language only when the identified language is not in `supported`, its confidence is at
-    least `min_confidence`, and the text has at least `min_letters` letters (short texts and
-    stack traces identify poorly, so they are never judged).
+    language only when the most likely language is not in `supported`, the model is at least
+    `min_confidence` sure that the text is in none of `supported`, and the text has at least
+    `min_letters` letters (a CJK character counts as three; short texts and stack traces
+    identify poorly, so they are never judged).
     """
 
     supported: tuple[str, ...] = ("en",)  # ISO 639-1 codes
@@ -247,6 +279,8 @@ class AssetsAttributes(Strict):
     priority_purchased: str = "Priority Support purchased"
     admins: str = "Admins"
     time_zone: str = "Time zone"
+    holiday_country: str = "Holiday country"
+    holiday_subdivision: str = "Holiday subdivision"
 
 
 class EntitlementSourceConfig(Strict):

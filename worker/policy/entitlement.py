@@ -12,9 +12,9 @@ from enum import StrEnum
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator, model_validator
 
-from worker.config.models import MappingConfig
+from worker.config.models import MappingConfig, check_holiday_calendar
 from worker.config.values import ZoneName
 from worker.policy.facts import RequestFacts
 from worker.bodies import shorten
@@ -79,11 +79,28 @@ class Entitlement(BaseModel):
     priority_purchased: bool = False
     admins: Annotated[tuple[str, ...], BeforeValidator(_names)] = ()  # emails, account ids, user names
     time_zone: ZoneName | None = None  # overrides the region's zone for this customer
+    # The customer's own public holidays (python-holidays codes), instead of the region's: a New
+    # York customer of AMER is not closed on a California holiday.
+    holiday_country: str | None = None
+    holiday_subdivision: str | None = None
 
     @field_validator("region")
     @classmethod
     def _upper(cls, value: str) -> str:
         return value.strip().upper()
+
+    @model_validator(mode="after")
+    def _holidays(self) -> "Entitlement":
+        if self.holiday_subdivision is not None and self.holiday_country is None:
+            raise ValueError("holiday_subdivision needs holiday_country beside it (e.g. US and NY)")
+        if self.holiday_country is not None:
+            check_holiday_calendar(self.holiday_country, self.holiday_subdivision)
+        return self
+
+    @property
+    def holidays(self) -> tuple[str, str | None] | None:
+        """The customer's own holiday calendar (country, subdivision), or None for the region's."""
+        return (self.holiday_country, self.holiday_subdivision) if self.holiday_country else None
 
     def has_product(self, product: str) -> bool:
         return product.casefold() in {p.casefold() for p in self.products}
@@ -271,9 +288,10 @@ def _rule_matches(rule, facts: RequestFacts) -> str | None:
 
 
 def _other_language(rule, facts: RequestFacts) -> str | None:
-    guess = identify(facts.summary, facts.description)
+    guess = identify(facts.summary, facts.description, supported=rule.supported)
     if (guess is None or guess.language in rule.supported or guess.confidence < rule.min_confidence
             or guess.letters < rule.min_letters):
         return None
     name = LANGUAGE_NAMES.get(guess.language, guess.language)
-    return f"the request is written in {name} (identified with confidence {guess.confidence:.2f})"
+    served = " or ".join(LANGUAGE_NAMES.get(code, code) for code in rule.supported)
+    return f"the request is written in {name}, not {served} (confidence {guess.confidence:.2f})"

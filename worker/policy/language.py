@@ -9,12 +9,14 @@ same language.
 Only text that can carry a language is identified: code blocks, stack-trace lines, URLs, Jira
 markup and numbers are taken out first, and a text with too few letters left is not judged at all
 (`LanguageRule.min_letters`): an exception message or "Jira down" says nothing about the language
-the customer wants support in.
+the customer wants support in. A request is judged by how sure the model is that it is in *none*
+of the supported languages, and only when the most likely language is itself unsupported.
 """
 from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 # The languages py3langid 0.4's model knows (`LanguageIdentifier.nb_classes`), so a config can be
@@ -53,9 +55,9 @@ _NOT_PROSE = [
 
 @dataclass(frozen=True)
 class LanguageGuess:
-    language: str  # ISO 639-1 code
-    confidence: float  # 0..1, the model's normalised probability
-    letters: int  # letters in the text that was identified
+    language: str  # the most likely language, an ISO 639-1 code
+    confidence: float  # 0..1: how sure the model is that the text is in none of the supported languages
+    letters: int  # letters in the text that was identified (a CJK character counts as three)
 
 
 def known_languages() -> frozenset[str]:
@@ -69,14 +71,23 @@ def prose(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def identify(*texts: str | None) -> LanguageGuess | None:
-    """The language of the texts taken together; None when they hold no letters at all."""
+def identify(*texts: str | None, supported: Iterable[str] = ("en",)) -> LanguageGuess | None:
+    """The language of the texts taken together, and how sure the model is that it is none of
+    `supported`: one minus the probability of all of them, not the top language's own
+    probability, since Spanish and Galician (or Chinese and Wu) share what is not English.
+    None when the texts hold no letters at all."""
     text = prose(" \n".join(t for t in texts if t)[: 4 * MAX_CHARS])[:MAX_CHARS]
-    letters = sum(ch.isalpha() for ch in text)
+    letters = sum((3 if _WIDE.match(ch) else 1) for ch in text if ch.isalpha())
     if not letters:
         return None
-    language, confidence = _identifier().classify(text)
-    return LanguageGuess(str(language), round(float(confidence), 4), letters)
+    ranking = _identifier().rank(text)
+    wanted = set(supported)
+    elsewhere = 1.0 - sum(float(p) for language, p in ranking if language in wanted)
+    return LanguageGuess(str(ranking[0][0]), round(min(max(elsewhere, 0.0), 1.0), 4), letters)
+
+
+# Han, kana and hangul: one character carries about what three Latin letters do.
+_WIDE = re.compile("[\u1100-\u11ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
 _lock = threading.Lock()

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from worker.metrics import DISPATCH_LAG, REMINDER_BACKLOG
+from worker.metrics import DISPATCH_LAG
 from worker.reminders.store import ReminderStore
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,4 @@ def dispatch_due(store: ReminderStore, message_for: Callable[[str], bytes], queu
                     result.requeued)
     if result.queued or result.requeued:
         log.info("reminders: queued %d due, %d again", result.queued, result.requeued)
-    for state, count in store.counts(now).items():
-        REMINDER_BACKLOG.labels(state=state).set(count)
     return result

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 import redis
 
 from worker import clock
+from worker import open_requests
 from worker.jira.errors import JiraRejected
 from worker.jira.gateway import label_update
 from worker.reminders import response
@@ -149,6 +150,7 @@ def _fire_held(services, store: ReminderStore, name: str, issue_key: str, code: 
     verdict, comments = read_verdict(gateway, issue_key, fields, plan.cycle, settings)
     if verdict.answered:
         cancel_reminders(services, issue_key, verdict.evidence, cycle=plan.cycle, plan=plan)
+        open_requests.answered(services.redis, issue_key, verdict.state, verdict.evidence, plan.cycle)
         return Outcome("cancelled", issue_key, verdict.evidence)
 
     config = services.config()
@@ -253,5 +255,6 @@ def check_request(services, ref: str, reason: str, settings: ReminderSettings) -
     if not verdict.answered:
         return Outcome("still_waiting", issue_key, verdict.evidence)
     cancel_reminders(services, issue_key, f"{reason}: {verdict.evidence}", cycle=plan.cycle, plan=plan)
+    open_requests.answered(services.redis, issue_key, verdict.state, verdict.evidence, plan.cycle)
     return Outcome("cancelled", issue_key, verdict.evidence)
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from celery import shared_task
 
-from worker import clock
+from worker import clock, open_requests
 from worker.celery_app import QUEUE
 from worker.jira.errors import JiraError
 from worker.jira.retry import countdown_cap
@@ -65,6 +65,8 @@ def request_changed(self, delivery_id: str) -> dict:
         result = {"status": "ignored", "issue": change.issue, "why": change.ignored}
         if change.relevant:
             result = {"status": "noted", "issue": change.issue}
+        if change.resolved:
+            open_requests.close(svc.redis, change.issue)  # off the console's board, reminders or not
         if change.check:
             outcome = firing.check_request(svc, change.issue, change.check, settings)
             result.update(issue=outcome.issue_key, check=change.check, outcome=outcome.status)
