@@ -10,7 +10,10 @@ Firing, in order (each step may end it):
 5. the request was answered or resolved: cancel what is left of the cycle;
 6. the threshold's comment is already on the issue (a crash after posting): mark it fired;
 7. labels, the optional chat message, then the comment (last: once it is there, the threshold
-   is done), then the "fired" mark (SET NX) and the audit entry.
+   is done), then the "fired" mark (SET NX) and the audit entry. In shadow mode the gateway
+   records the writes instead of sending them, the chat message is recorded too, and no fired
+   mark is left (the reminder is dropped from the schedule; the sweep puts it back once shadow
+   mode is off).
 """
 from __future__ import annotations
 
@@ -181,7 +184,12 @@ def _fire_held(services, store: ReminderStore, name: str, issue_key: str, code: 
             actions.append(f"labels refused ({exc.status})")
             log.error("reminder %s: labels %s refused: %s", name, missing, exc)
     url = chat_webhook_url(reminder.notify_url_env)
-    if url:
+    if url and gateway.shadow:
+        # Shadow mode writes nothing anywhere: the chat message is recorded like the Jira writes.
+        services.audit.record(issue_key, "shadow_write", operation="post_chat",
+                              would_write=chat_payload(plan, threshold, str(fields.get("summary") or ""), now))
+        actions.append("chat")
+    elif url:
         try:
             post_chat(url, chat_payload(plan, threshold, str(fields.get("summary") or ""), now), settings.chat_timeout)
             actions.append("chat")
@@ -193,6 +201,13 @@ def _fire_held(services, store: ReminderStore, name: str, issue_key: str, code: 
     if comment is not None:
         gateway.add_internal_comment(issue_key, comment)
         actions.append("comment")
+    if gateway.shadow:
+        # Nothing was sent (the gateway recorded it): no fired mark, so that once shadow mode is
+        # off the sweep puts the reminder back and it fires for real.
+        store.release(name)
+        services.audit.record(issue_key, "reminder", threshold=code, cycle=plan.cycle, level=plan.level,
+                              outcome="shadow", would=actions, jira_calls=len(gateway.call_log))
+        return Outcome("shadow", issue_key, ", ".join(actions))
     _count_if_late(name, threshold.instant, settings)
     store.mark_fired(issue_key, plan.cycle, code)
     store.release(name)
