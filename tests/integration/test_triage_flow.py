@@ -84,7 +84,8 @@ def test_a_field_jira_rejects_is_reported_and_the_rest_written(sim, worker, web_
         sim.set_field_on_screen("customfield_10111", True)
     fields = sim.issue(key)["fields"]
     assert fields["customfield_10110"] == "L3" and fields.get("customfield_10111") is None
-    [entry] = [e for e in audit(web_port, key) if e["kind"] == "triage"]
+    # The audit is recorded after the property write that create_and_wait waits for (a race under load).
+    [entry] = sim.wait_for(lambda: [e for e in audit(web_port, key) if e["kind"] == "triage"], timeout=15)
     assert list(entry["rejected_fields"]) == ["customfield_10111"]
 
 
