@@ -28,7 +28,7 @@ CHECKS = (
      "the reporter is an admin contact of the SEN", True),
     (ReasonCode.UNSUPPORTED_RELEASE, "release supported",
      "the version is neither a pre-release nor past End of Life (or none was given)", False),
-    (ReasonCode.OUT_OF_SCOPE, "request in scope", "no out-of-scope request type or field value", False),
+    (ReasonCode.OUT_OF_SCOPE, "request in scope", "no out-of-scope request type, field value or language", False),
 )
 
 
@@ -53,6 +53,12 @@ def checklist(prop: dict[str, Any]) -> list[Check]:
             out.append(Check(name, code.value, FAIL, failed[code]))
         elif needs_record and no_record or (code is ReasonCode.SEN_UNKNOWN and ReasonCode.SEN_MISSING in failed):
             out.append(Check(name, code.value, NOT_CHECKED, "needs the SEN's entitlement record"))
+        elif code is ReasonCode.PRODUCT_NOT_COVERED and no_record:
+            out.append(Check(name, code.value, PASS, "no product problem found; with no entitlement "
+                                                     "record it is not compared with a SEN"))
         else:
             out.append(Check(name, code.value, PASS, passing.format(**words)))
+    known = {code.value for code, *_ in CHECKS}
+    # A reason this page has no words for (a newer policy rule) is still shown, as the triage gave it.
+    out += [Check(code, code, FAIL, detail) for code, detail in failed.items() if code not in known]
     return out

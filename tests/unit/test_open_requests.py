@@ -119,3 +119,17 @@ def test_filters_order_and_refusals():
             assert message in str(exc)
         else:
             raise AssertionError(f"{args} was accepted")
+
+
+def test_every_entitlement_rule_has_a_check_and_an_unknown_reason_still_shows():
+    from app.console.checks import CHECKS, FAIL, NOT_CHECKED, PASS, checklist
+    from worker.policy.entitlement import ReasonCode
+
+    assert [code for code, *_ in CHECKS] == list(ReasonCode)
+    listed = checklist({"sen": None, "reasons": [{"code": "SEN_MISSING", "detail": "no SEN given"},
+                                                 {"code": "NEW_RULE", "detail": "a rule added later"}]})
+    assert [(c.code, c.result) for c in listed] == [
+        ("SEN_MISSING", FAIL), ("SEN_UNKNOWN", NOT_CHECKED), ("NOT_PRIORITY", NOT_CHECKED),
+        ("MAINTENANCE_EXPIRED", NOT_CHECKED), ("PRODUCT_NOT_COVERED", PASS), ("REPORTER_NOT_ADMIN", NOT_CHECKED),
+        ("UNSUPPORTED_RELEASE", PASS), ("OUT_OF_SCOPE", PASS), ("NEW_RULE", FAIL)]
+    assert listed[0].reason == "no SEN given" and listed[-1].reason == "a rule added later"

@@ -35,6 +35,7 @@ from worker.policy.severity import (
     assess_severity,
     severity_facts_read,
 )
+from worker.policy.sla import holidays_text
 
 UTC = timezone.utc
 
@@ -99,6 +100,7 @@ class Decision:
             "customer": self.customer,
             "region": self.region,
             "time_zone": self.time_zone,
+            "holidays": holidays_text(self.holidays),
             "jira_priority": self.jira_priority,
             "labels_add": list(self.labels_add),
             "labels_remove": list(self.labels_remove),

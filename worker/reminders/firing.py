@@ -18,8 +18,11 @@ Firing, in order (each step may end it):
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+import redis
 
 from worker import clock
 from worker import open_requests
@@ -65,6 +68,7 @@ def fire(services, name: str, now: datetime, settings: ReminderSettings, attempt
     token = store.lock(name, hold)
     if token is None:
         return _done(Outcome("busy", issue_key, "another firing of it is running"))
+    renewer = _Renewer(store, name, token, hold)
     try:
         return _done(_fire_held(services, store, name, issue_key, code, now, settings, attempt))
     except JiraRejected as exc:
@@ -74,13 +78,43 @@ def fire(services, name: str, now: datetime, settings: ReminderSettings, attempt
         log.error("reminder %s dropped: %s", name, exc)
         return _done(Outcome("failed", issue_key, str(exc)))
     finally:
+        renewer.stop()
         store.unlock(name, token)
 
 
+LEASE = timedelta(seconds=30)  # a running firing's claim and lock, renewed every third of it
+
+
 def hold_for(services) -> timedelta:
-    # As long as a task may run (Celery kills it at the time limit): a live firing keeps its
-    # claim and its lock; a firing whose worker died gives both up by then.
-    return timedelta(seconds=services.settings.task_time_limit + 5)
+    # A live firing renews its claim and lock (_Renewer); one whose worker died gives both up
+    # within this, and the beat's clock loop queues it again at its next tick. Never longer than a
+    # task may run (Celery kills it at the time limit).
+    return min(LEASE, timedelta(seconds=services.settings.task_time_limit + 5))
+
+
+class _Renewer:
+    """Stretches a firing's claim and lock while it runs, as the triage's lock is (worker/triage_guard.py)."""
+
+    def __init__(self, store: ReminderStore, name: str, token: str, hold: timedelta):
+        self.store, self.name, self.token, self.hold = store, name, token, hold
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"renew {name}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self.hold.total_seconds() / 3):
+            try:
+                # The claim only while it is still claimed (a cancel, a deferral or the end take it).
+                self.store.hold(self.name, clock.now() + self.hold)
+                if not self.store.renew_lock(self.name, self.token, self.hold):
+                    log.warning("reminder %s: its firing lock lapsed before it was renewed", self.name)
+                    return
+            except redis.RedisError as exc:  # again at the next turn; the lease still runs
+                log.warning("reminder %s: claim not renewed: %s", self.name, exc)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=5)
 
 
 def _done(outcome: Outcome) -> Outcome:
