@@ -84,7 +84,8 @@ def test_a_field_jira_rejects_is_reported_and_the_rest_written(sim, worker, web_
         sim.set_field_on_screen("customfield_10111", True)
     fields = sim.issue(key)["fields"]
     assert fields["customfield_10110"] == "L3" and fields.get("customfield_10111") is None
-    [entry] = [e for e in audit(web_port, key) if e["kind"] == "triage"]
+    # The property is the triage's last write; its audit entry follows it (seen missing under load).
+    [entry] = sim.wait_for(lambda: [e for e in audit(web_port, key) if e["kind"] == "triage"], timeout=10)
     assert list(entry["rejected_fields"]) == ["customfield_10111"]
 
 
@@ -142,7 +143,8 @@ def test_an_agent_raising_an_l4_request_to_highest_makes_it_l1(sim, worker, web_
     assert prop["severity"]["source"] == "override"
     created = datetime.fromisoformat(prop["created"].replace("Z", "+00:00"))
     assert prop["due"] == (created + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")  # L1: 1 h around the clock
-    entries = [e for e in audit(web_port, key) if e["kind"] == "triage"]
-    assert entries[0]["outcome"] == "written" and entries[0]["level"] == "L1"
+    entries = sim.wait_for(lambda: [e for e in audit(web_port, key) if e["kind"] == "triage" and e["level"] == "L1"],
+                           timeout=10)  # the audit entry follows the property write
+    assert entries[0]["outcome"] == "written"
     assert entries[0]["level_override"] == "an agent set the Jira priority to 'Highest'"
     assert len(sim.comments(key)) == 2  # the L4 triage's and the override's

@@ -122,10 +122,11 @@ def test_filters_order_and_refusals():
 
 
 def test_every_entitlement_rule_has_a_check_and_an_unknown_reason_still_shows():
-    from app.console.checks import CHECKS, FAIL, NOT_CHECKED, PASS, checklist
-    from worker.policy.entitlement import ReasonCode
+    from app.console.checks import CHECKS, FAIL, NOT_CHECKED, NOT_JUDGED_ON, PASS, checklist
+    from worker.policy.entitlement import UNDECIDED, ReasonCode
 
-    assert [code for code, *_ in CHECKS] == list(ReasonCode)
+    assert [code for code, *_ in CHECKS] == [code for code in ReasonCode if code not in UNDECIDED]
+    assert set(NOT_JUDGED_ON) | {ReasonCode.FACT_UNREADABLE} == UNDECIDED  # each shown somewhere
     listed = checklist({"sen": None, "reasons": [{"code": "SEN_MISSING", "detail": "no SEN given"},
                                                  {"code": "NEW_RULE", "detail": "a rule added later"}]})
     assert [(c.code, c.result) for c in listed] == [
@@ -133,3 +134,22 @@ def test_every_entitlement_rule_has_a_check_and_an_unknown_reason_still_shows():
         ("MAINTENANCE_EXPIRED", NOT_CHECKED), ("PRODUCT_NOT_COVERED", PASS), ("REPORTER_NOT_ADMIN", NOT_CHECKED),
         ("UNSUPPORTED_RELEASE", PASS), ("OUT_OF_SCOPE", PASS), ("NEW_RULE", FAIL)]
     assert listed[0].reason == "no SEN given" and listed[-1].reason == "a rule added later"
+
+
+def test_what_the_triage_could_not_judge_is_never_shown_as_passed():
+    # Issue 12: an undecided request (hidden email, a release line the table lacks, an unreadable field).
+    from app.console.checks import NOT_CHECKED, PASS, checklist
+
+    listed = checklist({"sen": "SEN-10000001", "customer": "Globex Corporation", "region": "EMEA", "reasons": [],
+                        "undecided": [{"code": "REPORTER_UNVERIFIED", "detail": "their email address is hidden"},
+                                      {"code": "RELEASE_UNJUDGED", "detail": "9.17 is not in the table"},
+                                      {"code": "FACT_UNREADABLE", "detail": "the product field holds an object"}]})
+    result = {c.code: (c.result, c.reason) for c in listed}
+    assert result["REPORTER_NOT_ADMIN"] == (NOT_CHECKED, "their email address is hidden")
+    assert result["UNSUPPORTED_RELEASE"] == (NOT_CHECKED, "9.17 is not in the table")
+    assert result["FACT_UNREADABLE"] == (NOT_CHECKED, "the product field holds an object")
+    assert result["SEN_MISSING"][0] == PASS
+    unreadable_sen = checklist({"sen": None, "reasons": [], "undecided": [
+        {"code": "FACT_UNREADABLE", "detail": "the SEN field (customfield_10100) holds an object"}]})
+    assert all(c.result != PASS for c in unreadable_sen if c.code in ("SEN_MISSING", "SEN_UNKNOWN", "NOT_PRIORITY",
+                                                                       "REPORTER_NOT_ADMIN"))
