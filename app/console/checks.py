@@ -1,9 +1,8 @@
 """Every entitlement check of a decision, passed or failed, with its reason. Pure.
 
 The decision records only the checks that failed (worker/policy/entitlement.py reports every
-failing rule, each with a sentence) and those it could not judge (`undecided`: a fact unreadable
-or unknown); the rest passed, or could not be judged without an entitlement record. This lists
-them all in docs/POLICY.md section 4's order.
+failing rule, each with a sentence); the rest passed, or could not be judged without an
+entitlement record. This lists them all in docs/POLICY.md section 4's order.
 """
 from __future__ import annotations
 
@@ -12,10 +11,16 @@ from typing import Any
 
 from worker.policy.entitlement import ReasonCode
 
-PASS, FAIL, NOT_CHECKED = "pass", "fail", "not checked"
+PASS, FAIL, NOT_CHECKED, NOT_JUDGED = "pass", "fail", "not checked", "not judged"
+
+# A "cannot decide" code (docs/POLICY.md section 4) is shown against the rule it kept from being
+# judged: the request was deferred there, not rejected.
+JUDGES = {ReasonCode.REPORTER_UNVERIFIED: ReasonCode.REPORTER_NOT_ADMIN,
+          ReasonCode.RELEASE_UNJUDGED: ReasonCode.UNSUPPORTED_RELEASE}
 
 # (code, the check in words, what passing means, needs the entitlement record)
 CHECKS = (
+    (ReasonCode.FACT_UNREADABLE, "every fact readable", "every field the rules read holds a readable value", False),
     (ReasonCode.SEN_MISSING, "the request gives a SEN", "the request gives {sen}", False),
     (ReasonCode.SEN_UNKNOWN, "the SEN is in the entitlement records",
      "{sen} is in the records: {customer}, region {region}", False),
@@ -33,12 +38,6 @@ CHECKS = (
 )
 
 
-# A rule the triage could not judge, shown on the check it belongs to (FACT_UNREADABLE, which may
-# concern any field, gets a row of its own).
-NOT_JUDGED_ON = {ReasonCode.REPORTER_UNVERIFIED: ReasonCode.REPORTER_NOT_ADMIN,
-                 ReasonCode.RELEASE_UNJUDGED: ReasonCode.UNSUPPORTED_RELEASE}
-
-
 @dataclass(frozen=True)
 class Check:
     name: str
@@ -49,26 +48,23 @@ class Check:
 
 def checklist(prop: dict[str, Any]) -> list[Check]:
     failed: dict[str, str] = {}
+    unjudged: dict[str, str] = {}
     for reason in prop.get("reasons") or ():
         if isinstance(reason, dict) and isinstance(reason.get("code"), str):
-            failed.setdefault(reason["code"], str(reason.get("detail") or ""))
-    not_judged: dict[str, str] = {}
-    for reason in prop.get("undecided") or ():
-        if isinstance(reason, dict) and isinstance(reason.get("code"), str):
-            not_judged.setdefault(reason["code"], str(reason.get("detail") or ""))
-    on_check = {NOT_JUDGED_ON[ReasonCode(c)].value: d for c, d in not_judged.items()
-                if c in ReasonCode.__members__ and ReasonCode(c) in NOT_JUDGED_ON}
-    no_sen = not prop.get("sen") and ReasonCode.SEN_MISSING not in failed  # e.g. an unreadable SEN field
-    no_record = ReasonCode.SEN_MISSING in failed or ReasonCode.SEN_UNKNOWN in failed or no_sen
+            blocked = JUDGES.get(reason["code"])
+            if blocked is None:
+                failed.setdefault(reason["code"], str(reason.get("detail") or ""))
+            else:
+                unjudged.setdefault(blocked.value, str(reason.get("detail") or ""))
+    no_record = ReasonCode.SEN_MISSING in failed or ReasonCode.SEN_UNKNOWN in failed
     words = {k: prop.get(k) or "?" for k in ("sen", "customer", "region")}
     out = []
     for code, name, passing, needs_record in CHECKS:
         if code in failed:
-            out.append(Check(name, code.value, FAIL, failed[code]))
-        elif code.value in on_check:
-            out.append(Check(name, code.value, NOT_CHECKED, on_check[code.value]))
-        elif no_sen and code in (ReasonCode.SEN_MISSING, ReasonCode.SEN_UNKNOWN):
-            out.append(Check(name, code.value, NOT_CHECKED, "the SEN could not be read"))
+            out.append(Check(name, code.value, NOT_JUDGED if code is ReasonCode.FACT_UNREADABLE else FAIL,
+                             failed[code]))
+        elif code in unjudged:
+            out.append(Check(name, code.value, NOT_JUDGED, unjudged[code]))
         elif needs_record and no_record or (code is ReasonCode.SEN_UNKNOWN and ReasonCode.SEN_MISSING in failed):
             out.append(Check(name, code.value, NOT_CHECKED, "needs the SEN's entitlement record"))
         elif code is ReasonCode.PRODUCT_NOT_COVERED and no_record:
@@ -76,10 +72,7 @@ def checklist(prop: dict[str, Any]) -> list[Check]:
                                                      "record it is not compared with a SEN"))
         else:
             out.append(Check(name, code.value, PASS, passing.format(**words)))
-    known = {code.value for code, *_ in CHECKS}
+    known = {code.value for code, *_ in CHECKS} | {code.value for code in JUDGES}
     # A reason this page has no words for (a newer policy rule) is still shown, as the triage gave it.
     out += [Check(code, code, FAIL, detail) for code, detail in failed.items() if code not in known]
-    # What could not be judged and has no check of its own (an unreadable field) is shown too.
-    out += [Check(code, code, NOT_CHECKED, detail) for code, detail in not_judged.items()
-            if not (code in ReasonCode.__members__ and ReasonCode(code) in NOT_JUDGED_ON)]
     return out
