@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator, model_validator
 
-from worker.config.models import MappingConfig, check_holiday_calendar
+from worker.config.models import LanguageRule, MappingConfig, OutOfScopeRule, check_holiday_calendar
 from worker.config.values import ZoneName
 from worker.bodies import shorten
 from worker.policy.facts import Reporter, RequestFacts
@@ -369,7 +369,7 @@ def _scope(facts: RequestFacts, config: MappingConfig) -> list[Reason]:
     return [Reason(ReasonCode.OUT_OF_SCOPE, f"{detail}, which Priority Support does not include")]
 
 
-def _rule_matches(rule, facts: RequestFacts) -> str | None:
+def _rule_matches(rule: OutOfScopeRule, facts: RequestFacts) -> str | None:
     """Why `rule` matches the request, in words; None when it does not."""
     if rule.request_types and request_type_listed(facts.request_type_name, facts.request_type_id, rule.request_types):
         return f"the request type {facts.request_type_name or facts.request_type_id!r}"
@@ -386,7 +386,7 @@ def _rule_matches(rule, facts: RequestFacts) -> str | None:
     return None
 
 
-def _other_language(rule, facts: RequestFacts) -> str | None:
+def _other_language(rule: LanguageRule, facts: RequestFacts) -> str | None:
     guess = identify(facts.summary, facts.description, supported=rule.supported)
     if (guess is None or guess.language in rule.supported or guess.confidence < rule.min_confidence
             or guess.letters < rule.min_letters):
