@@ -83,11 +83,12 @@ def create_app(settings: Settings | None = None, celery_app: Celery | None = Non
         audit=AuditTrail(client),
     )
 
-    from app import admin, ops, webhooks
+    from app import admin, console, ops, webhooks
 
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(ops.bp)
+    console.init_app(app, settings)
 
     @app.errorhandler(413)
     def too_large(_exc):

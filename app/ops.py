@@ -9,8 +9,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.core import GaugeMetricFamily
 
 from worker import clock
-from worker.celery_app import QUEUE
+from worker.celery_app import QUEUES
+from worker.config.live import NoUsableConfig
 from worker.liveness import CHECKS, judge, snapshot
+from worker.reminders.store import ReminderStore
 
 bp = Blueprint("ops", __name__)
 
@@ -27,7 +29,7 @@ def healthz():
 
 def _verdict():
     psw = current_app.extensions["psw"]
-    return judge(snapshot(psw.redis, [QUEUE], clock.now().timestamp()), psw.settings.liveness)
+    return judge(snapshot(psw.redis, QUEUES, clock.now().timestamp()), psw.settings.liveness)
 
 
 @bp.get("/readyz")
@@ -54,7 +56,7 @@ class LivenessCollector:
 
     def collect(self):
         try:
-            verdict = judge(snapshot(self.services.redis, [QUEUE], clock.now().timestamp()),
+            verdict = judge(snapshot(self.services.redis, QUEUES, clock.now().timestamp()),
                             self.services.settings.liveness)
         except redis.RedisError:
             return
@@ -71,18 +73,47 @@ class LivenessCollector:
             yield GaugeMetricFamily("psw_beat_heartbeat_age_seconds", "Seconds since beat last ticked",
                                     value=snap.beat_age)
         yield GaugeMetricFamily("psw_queue_length", "Tasks waiting in the queue", value=snap.queue_length)
-        yield GaugeMetricFamily("psw_queue_oldest_age_seconds", "Age of the oldest queued task (0: empty)",
+        yield GaugeMetricFamily("psw_queue_oldest_age_seconds",
+                                "Age of the oldest queued task (0: none queued, or it carries no queued-at stamp)",
                                 value=snap.oldest_queued_age or 0.0)
         if snap.consumed_age is not None:
             yield GaugeMetricFamily("psw_last_consumed_age_seconds", "Seconds since a worker last started a task",
                                     value=snap.consumed_age)
-        yield GaugeMetricFamily("psw_reminder_due_wait_seconds", "How long the oldest due reminder waits unclaimed",
+        yield GaugeMetricFamily("psw_reminder_due_wait_seconds", "How long the oldest due reminder waits to be claimed or fired",
                                 value=snap.reminder_wait)
         ready = GaugeMetricFamily("psw_ready", "1 when the readiness check passes (as /readyz)", labels=["check"])
         failing = verdict.failing()
         for check in CHECKS:
             ready.add_metric([check], 0.0 if check in failing else 1.0)
         yield ready
+        backlog = GaugeMetricFamily(
+            "psw_reminder_backlog", "Reminders by state now: scheduled (due later), due (due, not yet claimed), "
+            "claimed (lease running), lapsed (claimed, lease ran out)", labels=["state"])
+        try:
+            counts = ReminderStore(self.services.redis).counts(clock.now())
+        except redis.RedisError:
+            return
+        for state, count in counts.items():
+            backlog.add_metric([state], count)
+        yield backlog
+
+
+class ConfigCollector:
+    """psw_config_errors from this process's view of the mapping config file, checked at scrape
+    time (at most every 2 s), so it clears as soon as a good file loads."""
+
+    def __init__(self, services):
+        self.services = services
+
+    def collect(self):
+        try:
+            live = self.services.live_config
+            live.current()  # re-reads the file if it was last read over 2 s ago
+            errors = len(live.problems)
+        except NoUsableConfig as exc:
+            errors = max(1, len(exc.problems))
+        yield GaugeMetricFamily("psw_config_errors", "Errors in the mapping config file on disk now "
+                                "(0 when the running config is the file's)", value=errors)
 
 
 @bp.get("/metrics")
@@ -97,4 +128,5 @@ def metrics():
         registry = REGISTRY
     liveness = CollectorRegistry()
     liveness.register(LivenessCollector(current_app.extensions["psw"]))
+    liveness.register(ConfigCollector(current_app.extensions["psw"]))
     return Response(generate_latest(registry) + generate_latest(liveness), mimetype=CONTENT_TYPE_LATEST)

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from celery import Celery
 
-from worker.settings import Settings
+from worker import logsafe
+from worker.queues import QUEUE, QUEUES, TIME_QUEUE  # noqa: F401 (named there, imported from here too)
+from worker.reminders.dispatch import FIRE_TASK
+from worker.settings import Settings, log_secrets
 
-QUEUE = "psw"
+# Before Celery sets up its logging: no secret in the worker's, beat's or Flower's log lines.
+logsafe.install(log_secrets())
 
 
 def make_celery(settings: Settings | None = None) -> Celery:
@@ -30,6 +34,9 @@ def make_celery(settings: Settings | None = None) -> Celery:
         },
         broker_connection_retry_on_startup=True,
         task_default_queue=QUEUE,
+        # Reminder firings have a lane of their own (worker/queues.py); a retry goes back to the
+        # queue its message came from.
+        task_routes={FIRE_TASK: {"queue": TIME_QUEUE}},
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
@@ -59,22 +66,21 @@ def make_celery(settings: Settings | None = None) -> Celery:
         broker_connection_retry=True,
         broker_connection_max_retries=8,
     )
+    from worker import timekeeper  # noqa: F401 (starts the clock loop in the beat process, on beat_init)
     from worker.heartbeats import Heartbeat
+    import worker.warmup  # noqa: F401  (connects its worker_init handler)
 
     app.steps["consumer"].add(Heartbeat)
     return app
 
 
 def _beat_schedule(settings: Settings) -> dict:
-    # Short ticks that expire rather than pile up behind a busy queue: a dispatch or a sweep
-    # that could not start in time is simply superseded by the next one.
+    # Only the sweep is a beat task: it is not time-critical (what it finds becomes triage tasks,
+    # which wait in the triage queue anyway), and it expires rather than piles up behind a busy
+    # queue. Reminder dispatch and in-flight recovery are the clock loop's (worker/timekeeper.py),
+    # outside every queue.
     reminders = settings.reminders
     return {
-        "reminders-dispatch": {
-            "task": "worker.reminders.tasks.dispatch_due",
-            "schedule": reminders.dispatch_interval,
-            "options": {"queue": QUEUE, "expires": max(5.0, 5 * reminders.dispatch_interval)},
-        },
         "reminders-reconcile": {
             "task": "worker.reminders.tasks.reconcile",
             "schedule": reminders.reconcile_interval,

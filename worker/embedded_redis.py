@@ -40,9 +40,12 @@ def answers(url: str, timeout: float = 0.5) -> bool:
 class EmbeddedRedis:
     """redis-server on 127.0.0.1, data (AOF) under `data_dir`; stops with the context."""
 
-    def __init__(self, data_dir: Path, port: int | None = None):
+    def __init__(self, data_dir: Path, port: int | None = None, own_session: bool = False):
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
+        # own_session: out of the terminal's process group, so Ctrl-C or a hangup does not stop
+        # Redis under the workers' shutdown; its starter stops it last (`psw run`).
+        self.own_session = own_session
         self.process: subprocess.Popen | None = None
 
     @property
@@ -58,14 +61,24 @@ class EmbeddedRedis:
     def start(self, timeout: float = 10.0) -> "EmbeddedRedis":
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.STDOUT)
+                                        stderr=subprocess.STDOUT, start_new_session=self.own_session)
         deadline = time.monotonic() + timeout
-        while not answers(self.url, 0.2):
+        # Ours answering, not merely a Redis on the port: another one there would otherwise pass
+        # for ours while ours exits on the taken port.
+        while not self._answers_as_ours():
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"embedded redis-server did not start on port {self.port}")
+                raise RuntimeError(f"embedded redis-server did not start on port {self.port}"
+                                   " (is the port taken?)")
             time.sleep(0.05)
         return self
+
+    def _answers_as_ours(self) -> bool:
+        try:
+            client = redis.Redis.from_url(self.url, socket_connect_timeout=0.2, socket_timeout=0.2)
+            return client.info("server").get("process_id") == self.process.pid
+        except (redis.RedisError, OSError):
+            return False
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

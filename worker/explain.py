@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from worker.config import MappingConfig
+from worker.config.loader import entitlement_path_problem
 from worker.entitlement.sources import EntitlementSourceUnavailable, FileSource
 from worker.policy.decision import Decision, decide, iso_utc
 from worker.policy.entitlement import normalise_sen
@@ -38,6 +39,9 @@ def entitlement_for(facts: RequestFacts, config: MappingConfig, entitlements: Pa
         if config.entitlement.source != "file":
             raise ExplainError("the config's entitlement source is JSM Assets and explain makes no Jira "
                                "calls: pass --entitlements FILE to psw explain")
+        missing = entitlement_path_problem(config)
+        if missing is not None:
+            raise ExplainError(str(missing))
         entitlements = config.resolve(config.entitlement.path)
     try:
         return FileSource(entitlements, frozenset(config.regions)).lookup(sen)

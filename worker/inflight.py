@@ -5,12 +5,13 @@ hour by default, which must outlast the longest retry countdown). So every triag
 itself in a sorted set (`psw:triage:inflight`, member: task name and arguments, score: a
 deadline) when it starts, stretches the deadline while it runs (with its lock's renewal) and
 before each retry countdown, and removes the mark when it ends. A worker killed mid-task leaves
-its mark behind; `requeue_overdue` (the beat's clock loop, every RECOVERY_INTERVAL) queues such a
-task again. The per-issue lock and the resumable progress make a second run harmless: it
-finishes what the first left, or finds it done.
+its mark behind; `requeue_overdue` (the beat's clock loop, worker/timekeeper.py, every
+DISPATCH_INTERVAL_SECONDS) queues such a task again. The per-issue lock and the resumable progress
+make a second run harmless: it finishes what the first left, or finds it done.
 
-Worst case from a kill to the task queued again: the lease (30 s) plus one recovery interval
-(15 s), then its turn in the triage queue.
+Worst case from a kill to the task queued again: the lease (30 s, renewed every 10 s, so a mark
+is at most 30 s ahead when its worker dies) plus one tick of the clock (1 s by default), then its
+turn in the triage queue. README "Exactly once" states it.
 """
 from __future__ import annotations
 
@@ -26,7 +27,6 @@ from worker.metrics import RECOVERED
 log = logging.getLogger(__name__)
 
 KEY = "psw:triage:inflight"
-RECOVERY_INTERVAL = timedelta(seconds=15)
 
 # KEYS: in-flight zset, queue list. ARGV: member, task message. Removing the mark and queueing
 # the task happen together: two beats never both queue it, and a crash never drops it.

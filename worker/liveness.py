@@ -11,7 +11,8 @@ Who writes what:
 
 The checks (thresholds in worker/settings.py, LivenessSettings) fail when no worker has beaten
 recently, when beat has not ticked, when the queue is non-empty and nothing consumed it for a
-while, when the oldest queued task is too old, or when due reminders wait unclaimed too long.
+while, when the oldest queued task is too old, or when due reminders wait too long to be claimed
+or, once claimed, for a time-lane worker to take them.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 
 import redis
 
+from worker.queues import TIME_QUEUE
 from worker.reminders.store import DUE
 
 WORKER_KEY = "psw:liveness:worker:"  # + hostname; value: epoch seconds of the last beat
@@ -59,7 +61,9 @@ class Snapshot:
     queue_length: int
     oldest_queued_age: float | None  # None: empty queue, or its oldest message has no stamp
     consumed_age: float | None  # None: nothing consumed yet
-    reminder_wait: float  # how long the oldest due reminder has waited unclaimed (0: none due)
+    # How long the oldest due reminder has waited, unclaimed or queued on the time lane unfired
+    # (0: none waits).
+    reminder_wait: float
 
 
 def _age(now: float, raw) -> float | None:
@@ -81,17 +85,20 @@ def snapshot(client: redis.Redis, queues: Iterable[str], now: float) -> Snapshot
     replies = pipe.execute()
     beats, (beat, consumed), rest = replies[:len(names)], replies[len(names):len(names) + 2], replies[len(names) + 2:]
     workers = {name.decode()[len(WORKER_KEY):]: _age(now, raw) for name, raw in zip(names, beats) if raw is not None}
-    length, oldest = 0, None
-    for i in range(len(queues)):
+    length, oldest, firing_wait = 0, None, 0.0
+    for i, queue in enumerate(queues):
         length += rest[2 * i]
         stamp = queued_at(rest[2 * i + 1]) if rest[2 * i + 1] is not None else None
         if stamp is not None:
             age = max(0.0, now - stamp)
             oldest = age if oldest is None else max(oldest, age)
+            if queue == TIME_QUEUE:  # claimed, but no time-lane worker took it
+                firing_wait = age
     due = rest[-1]
+    unclaimed = max(0.0, now - due[0][1]) if due else 0.0
     return Snapshot(now=now, workers=workers, beat_age=_age(now, beat), queue_length=length,
                     oldest_queued_age=oldest, consumed_age=_age(now, consumed),
-                    reminder_wait=max(0.0, now - due[0][1]) if due else 0.0)
+                    reminder_wait=max(unclaimed, firing_wait))
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,6 @@ def judge(snap: Snapshot, limits) -> Verdict:
         problems.append(Problem("queue_oldest", f"the oldest queued task waits {snap.oldest_queued_age:.0f} s"
                                                 f" (limit {limits.oldest_task_max_age:g} s)"))
     if snap.reminder_wait > limits.reminder_max_wait:
-        problems.append(Problem("reminders_waiting", f"a due reminder waits {snap.reminder_wait:.0f} s unclaimed"
-                                                     f" (limit {limits.reminder_max_wait:g} s)"))
+        problems.append(Problem("reminders_waiting", f"a due reminder waits {snap.reminder_wait:.0f} s to be claimed"
+                                                     f" or fired (limit {limits.reminder_max_wait:g} s)"))
     return Verdict(snap, problems)

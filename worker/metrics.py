@@ -1,5 +1,5 @@
 """Prometheus metrics, defined once. Processes share them through PROMETHEUS_MULTIPROC_DIR."""
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Histogram
 
 WEBHOOKS = Counter(
     "psw_webhooks_total", "Webhook deliveries by event and outcome", ["event", "outcome"]
@@ -14,25 +14,21 @@ JIRA_CALLS = Counter(
 JIRA_CALL_SECONDS = Histogram(
     "psw_jira_call_seconds", "Duration of calls made to Jira", ["operation"]
 )
-TASKS = Counter("psw_tasks_total", "Tasks finished by name and outcome", ["task", "outcome"])
+TASKS = Counter("psw_tasks_total", "Task runs by name and outcome (ok, failed, retry, busy, expired, invalid)",
+                ["task", "outcome"])
 TRIAGE_WRITES = Counter(
     "psw_triage_writes_total", "Triage runs by whether they wrote to Jira", ["result"]
 )
 REJECTED_FIELDS = Counter(
     "psw_jira_rejected_fields_total", "Fields Jira refused to set on a triage edit", ["field"]
 )
-CONFIG_ERRORS = Gauge(
-    "psw_config_errors", "Errors in the mapping config on disk (0 when the running config is the file's)",
-    multiprocess_mode="max",
-)
+# psw_config_errors and psw_reminder_backlog{state} are read at scrape time (app/ops.py), not
+# kept here: a gauge one process set stays in PROMETHEUS_MULTIPROC_DIR after that process stops
+# looking (or dies), so it would go on saying what was true when it last looked.
 
 # Reminder escalations
 REMINDERS = Counter(
     "psw_reminders_total", "Reminder firings by outcome (fired, cancelled, superseded, ...)", ["outcome"]
-)
-REMINDER_BACKLOG = Gauge(
-    "psw_reminder_backlog", "Reminders on the schedule: due (all), overdue, claimed, lapsed leases",
-    ["state"], multiprocess_mode="livemax",
 )
 DISPATCH_LAG = Histogram(
     "psw_reminder_dispatch_lag_seconds", "From a reminder's due instant to its task being queued",
@@ -47,5 +43,5 @@ RECOVERED = Counter(
 )
 REMINDERS_LATE = Counter(
     "psw_reminders_late_total",
-    "Reminders queued later than their due instant plus the lateness allowance (REMINDER_LATE_AFTER_SECONDS)",
+    "Reminders fired more than REMINDER_LATE_AFTER_SECONDS after their instant",
 )

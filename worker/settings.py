@@ -6,10 +6,12 @@ proxy and CA-bundle variables (worker/jira/client.py).
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 class SettingsError(ValueError):
@@ -20,7 +22,7 @@ def _flag(env: dict[str, str], name: str) -> bool:
     return env.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _int(env: dict[str, str], name: str, default: int) -> int:
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -52,7 +54,8 @@ def _names(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple
 
 @dataclass(frozen=True)
 class ReminderSettings:
-    dispatch_interval: float = 1.0  # seconds between two claims of due reminders (beat)
+    dispatch_interval: float = 1.0  # seconds between two claims of due reminders (beat's clock loop)
+    late_after: float = 30.0  # a reminder fired later than this after its instant counts as late
     dispatch_batch: int = 500  # reminders claimed and queued per Redis script call
     lease: float = 300.0  # seconds a claimed reminder may take before it is handed out again
     reconcile_interval: float = 600.0
@@ -73,6 +76,7 @@ class ReminderSettings:
         return cls(
             dispatch_interval=_number(env, "DISPATCH_INTERVAL_SECONDS", d.dispatch_interval, 0.1),
             dispatch_batch=int(_number(env, "REMINDER_DISPATCH_BATCH", d.dispatch_batch, 1)),
+            late_after=_number(env, "REMINDER_LATE_AFTER_SECONDS", d.late_after, 1),
             lease=_number(env, "REMINDER_LEASE_SECONDS", d.lease, 1),
             reconcile_interval=_number(env, "RECONCILE_INTERVAL_SECONDS", d.reconcile_interval, 1),
             untriaged_lookback_minutes=int(_number(env, "RECONCILE_UNTRIAGED_LOOKBACK_MINUTES",
@@ -97,7 +101,7 @@ class LivenessSettings:
     beat_max_age: float = 30.0  # beat has not ticked for this long: not ready
     queue_stall: float = 60.0  # tasks queued and nothing consumed for this long: not ready
     oldest_task_max_age: float = 300.0  # the oldest queued task has waited this long: not ready
-    reminder_max_wait: float = 60.0  # a due reminder unclaimed this long: not ready
+    reminder_max_wait: float = 60.0  # a due reminder unclaimed, or queued unfired, this long: not ready
     watchdog: float = 30.0  # a worker whose consumer loop has not turned for this long exits (code 70)
 
     @classmethod
@@ -141,6 +145,81 @@ class WebSettings:
             client_idle=_number(env, "WEB_CLIENT_IDLE_SECONDS", d.client_idle, 0.5),
             client_timeout=_number(env, "WEB_CLIENT_TIMEOUT_SECONDS", d.client_timeout, 1),
         )
+
+
+# Variables whose values never appear in a log line (worker/logsafe.py): the named secrets, and
+# any variable named like one (the chat webhook URL lives in whichever variable the config names).
+SECRET_VARIABLES = ("WEBHOOK_SECRET", "JIRA_API_TOKEN", "JIRA_PAT", "ADMIN_TOKEN")
+SECRET_SUFFIXES = ("_SECRET", "_TOKEN", "_PAT", "_PASSWORD", "_WEBHOOK_URL")
+
+
+def log_secrets(env: Mapping[str, str] | None = None) -> list[str]:
+    """The values no log line may show: every secret setting, Flower's passwords, a Redis URL's password."""
+    env = os.environ if env is None else env
+    values = [env.get(name, "").strip() for name in env
+              if name in SECRET_VARIABLES or name.endswith(SECRET_SUFFIXES)]
+    values += [pair.split(":", 1)[1] for pair in env.get("FLOWER_BASIC_AUTH", "").split(",") if ":" in pair]
+    for name in ("REDIS_URL", "TEST_REDIS_URL"):
+        password = urlsplit(env.get(name, "").strip()).password
+        if password:
+            values.append(password)
+    return [v for v in values if v]
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What `psw run` listens on and keeps (worker/cli/run.py): checked free before anything starts."""
+
+    var_dir: Path = Path("var")  # run lock and run file, embedded Redis data, metrics, generated secret
+    web_port: int = 8000
+    flower_port: int = 5555
+    simulator_port: int = 8081
+    embedded_redis_port: int = 6390
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> RunSettings:
+        env = os.environ if env is None else env
+        d = cls()
+        return cls(
+            var_dir=Path(env.get("PSW_VAR_DIR", "").strip() or d.var_dir),
+            web_port=_port(env, "PORT", d.web_port),
+            flower_port=_port(env, "FLOWER_PORT", d.flower_port),
+            simulator_port=_port(env, "JIRA_SIM_PORT", d.simulator_port),
+            embedded_redis_port=_port(env, "EMBEDDED_REDIS_PORT", d.embedded_redis_port),
+        )
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if not 1 <= value <= 65535:
+        raise SettingsError(f"{name} must be a port number (1-65535), got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """The web console (app/console): its session, and what a reverse proxy in front may assert."""
+
+    session_hours: float = 8.0  # a console sign-in lasts this long (server-side session in Redis)
+    trusted_proxies: tuple[str, ...] = ()  # networks of the reverse proxies in front (CIDR or address)
+    proxy_user_header: str = ""  # header a trusted proxy sets to the signed-in user (its own sign-in)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ConsoleSettings:
+        env = os.environ if env is None else env
+        d = cls()
+        proxies = _names(env, "TRUSTED_PROXIES", ())
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise SettingsError(f"TRUSTED_PROXIES: {proxy!r} is not an address or network such as 10.0.0.0/8") from None
+        header = env.get("CONSOLE_PROXY_USER_HEADER", "").strip()
+        if header and not proxies:
+            raise SettingsError("CONSOLE_PROXY_USER_HEADER is set but TRUSTED_PROXIES is not: anyone reaching the "
+                                "web port could name themselves in that header; list the proxies' addresses")
+        return cls(session_hours=_number(env, "CONSOLE_SESSION_HOURS", d.session_hours, 0.05),
+                   trusted_proxies=proxies, proxy_user_header=header)
 
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -212,6 +291,7 @@ class Settings:
     var_dir: Path = Path("var")
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     liveness: LivenessSettings = field(default_factory=LivenessSettings)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -241,6 +321,7 @@ class Settings:
             var_dir=Path(env.get("PSW_VAR_DIR", "var")),
             reminders=ReminderSettings.from_env(env),
             liveness=LivenessSettings.from_env(env),
+            console=ConsoleSettings.from_env(env),
         )
 
 

@@ -1,10 +1,15 @@
 """Keep one process running: restart it when it exits, whatever the code.
 
-What `psw run` puts around the worker and beat (compose and Kubernetes restart them with their
+What `psw run` puts around the workers and beat (compose and Kubernetes restart them with their
 own policies). The child runs in a process group of its own, and after it exits whatever is left
 of the group (a pool child of a worker the watchdog ended) is killed before the next start, so a
-restart never leaves orphans. SIGTERM and SIGINT stop the child and the supervisor; SIGHUP is
-passed on to the child (Celery's worker restarts itself on it).
+restart never leaves orphans. SIGTERM and SIGINT stop the child and the supervisor (the child's
+group is killed if it is still running STOP_GRACE seconds later). SIGHUP
+restarts the child: SIGTERM to its group (a Celery worker's warm shutdown lets running tasks
+finish), then a fresh start at once, with no backoff. The supervisor does it rather than passing
+HUP on because Celery handles HUP only on some platforms and only without a terminal (a worker
+re-execs itself on Linux, warns and goes on under macOS, and dies of it on a terminal); beat has
+no HUP handler at all.
 """
 from __future__ import annotations
 
@@ -16,6 +21,11 @@ import time
 
 MAX_BACKOFF = 30.0
 STEADY = 60.0  # a child that ran this long resets the backoff
+# A child asked to stop that is still running this long after (a worker's warm shutdown waiting on
+# a long task) is killed with its group: under `psw run` honcho SIGKILLs the supervisor itself 5 s
+# after its SIGTERM, and a child in a session of its own would live on unsupervised. Its task is
+# handed out again (acks_late, the in-flight marks).
+STOP_GRACE = 4.0
 
 
 class Supervisor:
@@ -23,6 +33,8 @@ class Supervisor:
         self.argv, self.name, self.out = argv, name, out
         self.child: subprocess.Popen | None = None
         self.stopping = False
+        self.stop_deadline = float("inf")
+        self.reloading = False
         self.restarts = 0
 
     def say(self, line: str) -> None:
@@ -36,12 +48,17 @@ class Supervisor:
                 pass
 
     def _on_stop(self, signum, _frame) -> None:
+        if not self.stopping:
+            self.stop_deadline = time.monotonic() + STOP_GRACE
         self.stopping = True
         self._signal_group(signal.SIGTERM if signum == signal.SIGINT else signum)
 
     def _on_hup(self, _signum, _frame) -> None:
+        if self.stopping:
+            return
+        self.reloading = True
         if self.child is not None and self.child.poll() is None:
-            self.child.send_signal(signal.SIGHUP)
+            self._signal_group(signal.SIGTERM)
 
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self._on_stop)
@@ -55,12 +72,17 @@ class Supervisor:
             self._signal_group(signal.SIGKILL)  # leftovers of the group: never orphans
             if self.stopping:
                 return code if code >= 0 else 0
+            if self.reloading:
+                self.reloading = False
+                self.say(f"SIGHUP: stopped with code {code}; starting afresh")
+                continue
             backoff = 1.0 if time.monotonic() - started > STEADY else backoff
             self.restarts += 1
             self.say(f"exited with code {code}; restart {self.restarts} in {backoff:g} s")
             deadline = time.monotonic() + backoff
-            while time.monotonic() < deadline and not self.stopping:
+            while time.monotonic() < deadline and not self.stopping and not self.reloading:
                 time.sleep(0.1)
+            self.reloading = False
             if self.stopping:
                 return 0
             backoff = min(MAX_BACKOFF, backoff * 2)
@@ -68,7 +90,12 @@ class Supervisor:
     def _wait(self) -> int:
         while True:
             try:
-                return self.child.wait()
+                return self.child.wait(timeout=0.2)
+            except subprocess.TimeoutExpired:
+                if self.stopping and time.monotonic() > self.stop_deadline:
+                    self.say(f"still running {STOP_GRACE:g} s after SIGTERM: killing its process group")
+                    self._signal_group(signal.SIGKILL)
+                    self.stop_deadline = float("inf")
             except KeyboardInterrupt:
                 continue
 

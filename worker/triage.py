@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from worker import open_requests
 from worker.bodies import mapping, sequence, shorten, text
 from worker.deliveries import MEMORY_SINCE_KEY
 from worker.config.models import MappingConfig
@@ -124,7 +125,7 @@ class Progress:
 
 def fields_to_read(config: MappingConfig) -> list[str]:
     ids = config.fields
-    wanted = ["summary", "created", "reporter", "priority", "labels", "status",
+    wanted = ["summary", *(["description"] if config.reads_description else []), "created", "reporter", "priority", "labels", "status",
               *(f for f in (ids.sen, ids.severity, ids.product, ids.version, ids.environment,
                             ids.request_type, ids.impact, ids.urgency) if f),
               *(f for f in (config.write_fields.level, config.write_fields.due,
@@ -261,6 +262,7 @@ def triage(*, issue: dict[str, Any], delivery_id: str, config: MappingConfig, so
         done.append("commented")
     gateway.set_property(issue_key, PROPERTY, writes.property)
     progress.mark(did, *done, "property")
+    open_requests.record(redis_client, issue_key, writes.property, issue_fields)  # the console's board
     result.status = "written"
     result.writes = writes
     return result

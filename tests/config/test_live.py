@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 
 from worker.config.live import LiveConfig, NoUsableConfig
-from worker.metrics import CONFIG_ERRORS
 
 
 def edit(path, old, new):
@@ -31,10 +30,9 @@ def test_an_invalid_edit_keeps_the_last_good_config_and_names_file_and_line(conf
     [problem, *_] = [p for p in live.problems if "levles" in str(p)]
     assert problem.file == str(config_file)
     assert problem.line == config_file.read_text().splitlines().index("levles:") + 1
-    assert CONFIG_ERRORS._value.get() >= 1
     edit(config_file, "\nlevles:", "\nlevels:")
     assert live.current().version == good
-    assert live.problems == [] and CONFIG_ERRORS._value.get() == 0
+    assert live.problems == []
 
 
 def test_a_restart_on_a_broken_file_runs_the_last_good_config(config_file, redis_client):

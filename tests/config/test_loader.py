@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from worker.config.values import BusinessDays
 from worker.config import ConfigError, default_config_path, load_config, parse_config
 from worker.config.values import parse_duration, parse_working_hours
 
@@ -41,7 +42,8 @@ def test_the_shipped_config_is_valid():
     config = load_config(default_config_path())
     assert sorted(config.levels) == ["L1", "L2", "L3", "L4"]
     assert sorted(config.regions) == ["AMER", "APAC", "EMEA"]
-    assert config.levels["L3"].target == timedelta(hours=8)
+    assert config.levels["L3"].target == BusinessDays(1)
+    assert config.sla_policy().target_for("L3", "EMEA") == timedelta(hours=8)
     assert config.regions["EMEA"].hours == {day: ((time(9), time(17)),) for day in range(5)}
     assert [r.at for r in config.reminders] == [0.5, 0.75, 0.9, 1.0]
     assert len(config.version) == 12
@@ -129,7 +131,7 @@ def test_cross_checks_are_all_reported(tmp_path):
 
 @pytest.mark.parametrize("old, new, path, message", [
     ("target: 2h", "target: 2 hours", "levels.L2.target",
-     "expected a duration such as '1h', '30m' or '1h30m', got '2 hours'"),
+     "expected a duration such as '1h' or '1h30m', or business days such as '1 business day', got '2 hours'"),
     ("  - at: 0.5", "  - at: 0", "reminders[0].at", "a reminder threshold is a fraction of the target in (0, 1], got 0.0"),
     ("holidays: {country: NL}", "holidays: {country: XX}", "regions.EMEA.holidays",
      "unknown holiday country 'XX' (python-holidays codes such as US, NL, AU)"),

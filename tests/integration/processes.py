@@ -10,6 +10,8 @@ from pathlib import Path
 
 import requests
 
+from worker.queues import QUEUE, TIME_QUEUE
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
@@ -43,9 +45,10 @@ class Service:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                requests.get(url, timeout=1)
+                requests.get(url, timeout=2)
                 return
-            except requests.ConnectionError:
+            # A server still importing under load accepts the connection and answers late.
+            except (requests.ConnectionError, requests.Timeout):
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"{self.name} not answering at {url}:\n{self.log()[-3000:]}")
                 time.sleep(0.1)
@@ -77,10 +80,25 @@ def web(env: dict[str, str], port: int, log_dir: Path) -> Service:
     return service
 
 
-def worker(env: dict[str, str], log_dir: Path, name: str = "worker", concurrency: int = 1) -> Service:
+def worker(env: dict[str, str], log_dir: Path, name: str = "worker", concurrency: int = 1,
+           queue: str = QUEUE) -> Service:
     argv = [str(BIN / "celery"), "--app", "worker.celery_app", "worker", "--loglevel=INFO",
-            "--queues=psw", f"--concurrency={concurrency}", f"--hostname={name}@%h",
+            f"--queues={queue}", f"--concurrency={concurrency}", f"--hostname={name}@%h",
             "--without-gossip", "--without-mingle"]
     service = Service(name, argv, env, log_dir / f"{name}.log").start()
     service.wait_for_log("ready.", timeout=60)
+    return service
+
+
+def time_worker(env: dict[str, str], log_dir: Path, name: str = "worker-time", concurrency: int = 1) -> Service:
+    """The time lane's worker (the Procfile's `worker-time`): reminder firings only."""
+    return worker(env, log_dir, name=name, concurrency=concurrency, queue=TIME_QUEUE)
+
+
+def beat(env: dict[str, str], log_dir: Path, name: str = "beat") -> Service:
+    """Beat, with its clock loop (worker/timekeeper.py) running once it logs its first line."""
+    argv = [str(BIN / "celery"), "--app", "worker.celery_app", "beat", "--loglevel=INFO",
+            f"--schedule={log_dir / name}-schedule"]
+    service = Service(name, argv, env, log_dir / f"{name}.log").start()
+    service.wait_for_log("clock: dispatching", timeout=30)
     return service

@@ -18,6 +18,7 @@ from tests.integration.conftest import ENTITLED
 from worker.celery_app import QUEUE, make_celery
 from worker.queueing import task_message
 from worker.settings import Settings
+from worker.triage_guard import LEASE
 
 AGENT = "agent@example.com"
 
@@ -103,9 +104,41 @@ def test_a_triage_cut_short_by_a_refused_comment_is_completed_by_the_sweep(sim, 
     sim.wait_for(lambda: fresh.zcard("psw:reminders:due") >= 1, timeout=5)  # reminders scheduled too
 
 
+def test_a_killed_workers_triage_is_queued_again_by_the_clock_within_its_lease(sim, fresh, web, sweep_env, tmp_path):
+    """Point 5: a worker killed mid-triage; Redis would hand its message out again only after the
+    visibility timeout (600 s here). The in-flight mark lapses within the lease (30 s) and beat's
+    clock loop queues the task again at its next tick."""
+    env = {**sweep_env, "CELERY_VISIBILITY_TIMEOUT": "600"}
+    started = [processes.beat(env, tmp_path), processes.worker(env, tmp_path, name="doomed")]
+    beat, doomed = started
+    try:
+        # The edit answers slowly, so the worker is surely inside the triage when it dies.
+        sim.add_fault("PUT", r"/rest/api/2/issue/PS-\d+$", status=None, delay=4.0, times=1)
+        key = sim.create_request(severity="L1", **ENTITLED)["issueKey"]
+        doomed.wait_for_log("Task worker.tasks.triage_request[", timeout=10)
+        time.sleep(1.0)
+        doomed.kill()  # SIGKILL to the whole process group: no ack, no requeue, no cleanup
+        killed = time.monotonic()
+        assert not triaged(sim, key)
+        started.append(processes.worker(env, tmp_path, name="survivor"))
+        sim.wait_for(lambda: triaged(sim, key), timeout=LEASE.total_seconds() + 20)
+        picked_up = time.monotonic() - killed
+    finally:
+        for service in reversed(started):
+            service.stop()
+    print(f"killed mid-triage: triaged again {picked_up:.1f} s after the kill")
+    # The lease, one tick of the clock, and the survivor's own triage (a few Jira calls).
+    assert picked_up <= LEASE.total_seconds() + 1 + 5, picked_up
+    assert "recovery: 1 triage task(s) of a lost worker queued again" in beat.log()
+    assert len(triage_comments(sim, key)) == 1
+
+
 def test_after_redis_is_wiped_a_replay_within_ten_minutes_posts_nothing_more(sim, web, workers, fresh):
     key = sim.create_request(severity="L1", **ENTITLED)["issueKey"]
     sim.wait_for(lambda: triaged(sim, key), timeout=15)
+    # The task records its last step and its audit after Jira has the property: wipe after that,
+    # or the wipe lands mid-task and the record it writes next is all Redis knows.
+    sim.wait_for(lambda: audit(fresh, key), timeout=15)
     sim.wait_for_webhooks()
     writes_before = len([c for c in sim.calls if c.method in {"PUT", "POST"} and key in c.path])
     fresh.flushall()  # Redis lost: dedupe keys, progress and the memory-since marker with it

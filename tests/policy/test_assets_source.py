@@ -82,6 +82,8 @@ def test_data_center_lookup_reads_every_attribute(rsps):
         "admins": ("JIRAUSER10001", "globex.admin", "ops-admin@globex.example",
                    "557058:11111111-aaaa-4bbb-8ccc-000000000001"),
         "time_zone": None,
+        "holiday_country": None,
+        "holiday_subdivision": None,
     }
 
 

@@ -51,8 +51,9 @@ def test_facts_a_trimmed_issue_lacks_are_listed_as_missing():
     trimmed = {"id": "10101", "key": "PS-101", "fields": {"summary": "Jira is down", "priority": {"name": "High"},
                                                           "customfield_10100": None}}
     facts = extract_facts({"webhookEvent": "comment_created", "issue": trimmed}, shipped())
-    assert facts.missing == ("created", "request_type", "reporter", "product", "version", "environment",
-                             "severity", "impact", "urgency")
+    # The shipped non-English rule reads the description, so a body without one is read again.
+    assert facts.missing == ("created", "request_type", "reporter", "description", "product", "version",
+                             "environment", "severity", "impact", "urgency")
     assert facts.sen is None and "sen" not in facts.missing  # present but empty is a known "no SEN"
     assert facts.priority == "High"
 

@@ -6,6 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import responses
+import time_machine
+from prometheus_client import REGISTRY
 from responses import matchers
 
 from tests.reminders.conftest import decision_property
@@ -127,6 +129,22 @@ def test_a_due_reminder_fires_labels_mention_and_a_marked_comment(services, site
     [entry] = [e for e in services.audit.entries("PS-1") if e["kind"] == "reminder"]
     assert entry["threshold"] == "75" and entry["actions"] == ["labels ps-sla-at-risk", "comment"]
     assert entry["jira_calls"] == 5
+
+
+@pytest.mark.parametrize("after", [SETTINGS.late_after - 5, SETTINGS.late_after + 5], ids=["in-time", "late"])
+def test_a_reminder_fired_past_the_allowance_is_counted_late_once(services, site, rsps, after):
+    _, prop = claimed(services, "100")
+    jira = Jira(rsps, site)
+    jira.issue(prop, labels=["priority-support", "ps-sla-breached"])
+    jira.sla(sla(stopped=False))
+    jira.comments([])
+    jira.post_comment()
+    before = REGISTRY.get_sample_value("psw_reminders_late_total") or 0.0
+    at = AT["100"] + timedelta(seconds=after)
+    with time_machine.travel(at, tick=False):
+        assert fire(services, "PS-1|100", at, SETTINGS).status == "fired"
+    late = (REGISTRY.get_sample_value("psw_reminders_late_total") or 0.0) - before
+    assert late == (1 if after > SETTINGS.late_after else 0)
 
 
 def test_a_label_already_on_the_issue_is_not_written_again(services, site, rsps):

@@ -15,7 +15,7 @@ from tests.conftest import editable_config_copy
 from tests.integration import conftest as integration
 from tests.integration import processes
 from tests.reminders.conftest import decision_property, make_services
-from worker.celery_app import make_celery
+from worker.celery_app import QUEUE, make_celery
 from worker.reminders import schedule_for_decision
 from worker.reminders.actions import marker
 from worker.reminders.store import ReminderStore
@@ -48,20 +48,13 @@ def rem_env(stack_env):
             "RECONCILE_INTERVAL_SECONDS": "3600"}
 
 
-def start_beat(env, log_dir, name: str) -> processes.Service:
-    argv = [str(processes.BIN / "celery"), "--app", "worker.celery_app", "beat", "--loglevel=INFO",
-            f"--schedule={log_dir / name}-schedule"]
-    service = processes.Service(name, argv, env, log_dir / f"{name}.log").start()
-    service.wait_for_log("beat: Starting", timeout=30)
-    return service
-
-
 @pytest.fixture
 def stack(fresh, web, rem_env, tmp_path):
-    """A worker (2 processes) and, by mistake, two beats."""
+    """A worker, a time-lane worker (2 processes each) and, by mistake, two beats."""
     started = [processes.worker(rem_env, tmp_path, concurrency=2)]
     try:
-        started += [start_beat(rem_env, tmp_path, "beat-1"), start_beat(rem_env, tmp_path, "beat-2")]
+        started.append(processes.time_worker(rem_env, tmp_path, concurrency=2))
+        started += [processes.beat(rem_env, tmp_path, "beat-1"), processes.beat(rem_env, tmp_path, "beat-2")]
         yield started
     finally:
         for service in reversed(started):
@@ -135,8 +128,8 @@ def place(sim, services, prop: dict) -> str:
 
 def test_a_worker_killed_while_firing_leaves_each_reminder_fired_once(sim, fresh, web, rem_env, tmp_path, redis_url):
     services = make_services(redis_url, fresh)
-    beat = start_beat(rem_env, tmp_path, "beat")
-    doomed = processes.worker(rem_env, tmp_path, name="doomed", concurrency=2)
+    beat = processes.beat(rem_env, tmp_path)
+    doomed = processes.time_worker(rem_env, tmp_path, name="doomed", concurrency=2)
     survivor = None
     try:
         # PS-1: the worker dies while reading the issue (nothing posted yet).
@@ -149,7 +142,7 @@ def test_a_worker_killed_while_firing_leaves_each_reminder_fired_once(sim, fresh
         time.sleep(1.5)  # both firings are inside their slow calls now
         doomed.kill()
         assert reminder_comments(sim, "PS-1") == {}
-        survivor = processes.worker(rem_env, tmp_path, name="survivor")
+        survivor = processes.time_worker(rem_env, tmp_path, name="survivor")
         store = ReminderStore(fresh)
         sim.wait_for(lambda: store.fired_codes("PS-1", 1, ["50"]) and store.fired_codes("PS-2", 1, ["50"]),
                      timeout=45)
@@ -163,6 +156,51 @@ def test_a_worker_killed_while_firing_leaves_each_reminder_fired_once(sim, fresh
     outcomes = [json.loads(raw).get("outcome") for raw in fresh.lrange("psw:audit:PS-2", 0, -1)]
     assert "comment already posted; marked fired" in outcomes
     assert store.scheduled("PS-1", ["50"]) == {} == store.scheduled("PS-2", ["50"])
+
+
+BURST = 60
+JIRA_SECONDS_A_CALL = 2.0
+
+
+def test_a_burst_of_slow_triages_does_not_delay_a_due_reminder(sim, fresh, web, rem_env, tmp_path, redis_url):
+    """Issue 10: 60 requests at once with Jira taking 2 s a call back the triage queue up for
+    minutes; a reminder due meanwhile still fires within its dispatch interval plus 5 s. (On the
+    former design its dispatch task waited in that queue: a breach reminder came 85 s late.)"""
+    env = {**rem_env, "CELERY_VISIBILITY_TIMEOUT": "600"}  # time limit 300 s: a slow triage runs to its end
+    allowed = float(env["DISPATCH_INTERVAL_SECONDS"]) + 5
+    services = make_services(redis_url, fresh)
+    started = [processes.worker(env, tmp_path, concurrency=2)]
+    try:
+        started += [processes.time_worker(env, tmp_path), processes.beat(env, tmp_path)]
+        key = sim.create_request(severity="L1", fire_webhooks=False, **ENTITLED)["issueKey"]
+        # Every Jira call of the burst is slow; the reminder's own issue answers at once, so what is
+        # measured is the wait for a worker, not Jira's time.
+        sim.add_fault("*", rf"^/rest/(?!.*/{key}(?:/|$))", status=None, delay=JIRA_SECONDS_A_CALL, times=None)
+        for n in range(BURST):
+            sim.create_request(severity="L2", summary=f"Outage {n}", **ENTITLED)
+        sim.wait_for_webhooks(timeout=30)
+        assert sorted({a.status for a in sim.delivery_attempts if a.event == "jira:issue_created"}) == [202]
+        backlog = fresh.llen(QUEUE)
+        assert backlog >= BURST - 4, backlog  # two workers are inside their first slow triage
+
+        prop = {**property_for(key, 2), "issue_key": key}  # its 50 % falls due in 1-2 s
+        sim.store.set_property(key, "priority-support", prop, len(json.dumps(prop)))
+        schedule_for_decision(services, key, prop, datetime.now(UTC))
+        due = datetime.fromisoformat(prop["reminders"][0]["instant"].replace("Z", "+00:00")).timestamp()
+        sim.wait_for(lambda: reminder_comments(sim, key), timeout=allowed + 10)
+        [posted] = [c.at for c in sim.calls if c.method == "POST" and c.path.endswith(f"/request/{key}/comment")]
+        still_queued = fresh.llen(QUEUE)
+    finally:
+        for service in reversed(started):
+            service.kill()  # the burst's triages would take minutes to finish
+            service.stop()
+    late = posted - due
+    print(f"burst of {BURST}: {backlog} triages queued; reminder posted {late:.2f} s after its instant, "
+          f"{still_queued} triages still queued then")
+    assert late <= allowed, f"posted {late:.1f} s after its instant (allowed {allowed:g} s)"
+    assert still_queued >= BURST - 12, still_queued  # the triage queue was still backed up
+    assert reminder_comments(sim, key) == {"50": 1}
+    assert "dispatch_due" not in started[-1].log()  # no once-a-second task for Flower to list
 
 
 def test_after_a_wipe_one_sweep_restores_the_schedule_and_triages_a_missed_request(

@@ -14,7 +14,9 @@ from celery.exceptions import Retry
 from tests.reminders.conftest import decision_property
 from worker.reminders import schedule_for_decision
 from worker.reminders.store import ReminderStore
-from worker.reminders.tasks import dispatch_due, fire_reminder, request_changed
+from worker.celery_app import celery
+from worker.reminders.tasks import fire_reminder, request_changed
+from worker.timekeeper import Timekeeper
 
 SITE = "https://tasks.atlassian.net"
 UTC = timezone.utc
@@ -34,15 +36,6 @@ def queued(redis_client) -> list[tuple[str, list]]:
         args, _kwargs, _embed = json.loads(base64.b64decode(envelope["body"]))
         found.append((envelope["headers"]["task"], args))
     return found
-
-
-def test_dispatch_queues_one_fire_task_per_due_reminder(worker_env, redis_client):
-    schedule_for_decision(worker_env, "PS-1", decision_property("L1", CREATED, CREATED), CREATED)
-    with time_machine.travel(CREATED + timedelta(minutes=46), tick=False):
-        assert dispatch_due.apply().get() == {"queued": 2, "requeued": 0}
-    # Both passed while no beat ran; the firing of 50 % will find 75 % passed too and drop it.
-    assert queued(redis_client) == [("worker.reminders.tasks.fire_reminder", ["PS-1|50"]),
-                                    ("worker.reminders.tasks.fire_reminder", ["PS-1|75"])]
 
 
 def test_a_severity_change_queues_the_triage_by_key(worker_env, redis_client):
@@ -65,7 +58,7 @@ def test_jira_asking_to_wait_retries_the_firing_and_stretches_its_claim(worker_e
     store = ReminderStore(redis_client)
     now = CREATED + timedelta(minutes=31)
     with time_machine.travel(now, tick=False):
-        dispatch_due.apply()
+        Timekeeper(celery, worker_env.settings, redis_client).tick()
         responses.get(f"{SITE}/rest/api/2/issue/PS-1", status=429, headers={"Retry-After": "40"})
         with mock.patch.object(fire_reminder, "retry", side_effect=Retry("retry")) as retry, pytest.raises(Retry):
             fire_reminder.apply(args=["PS-1|50"], throw=True)

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from worker.config.values import BusinessDays
+
 from worker.policy.calendar import (
     FRIDAY,
     MONDAY,
@@ -310,8 +312,11 @@ def test_a_calendar_that_never_opens_says_so():
 
 def test_default_levels_and_calendars():
     assert {k: (v.target, v.calendar) for k, v in POLICY.levels.items()} == {
-        "L1": (HOUR, "24x7"), "L2": (2 * HOUR, "24x5-global"), "L3": (8 * HOUR, "regional"),
-        "L4": (16 * HOUR, "regional")}
+        "L1": (HOUR, "24x7"), "L2": (2 * HOUR, "24x5-global"), "L3": (BusinessDays(1), "regional"),
+        "L4": (BusinessDays(2), "regional")}
+    # Every shipped region works 09:00-17:00, so a business day is 8 working hours in each.
+    assert {(level, code): POLICY.target_for(level, code) for level in ("L3", "L4") for code in POLICY.regions} == {
+        **{("L3", code): 8 * HOUR for code in POLICY.regions}, **{("L4", code): 16 * HOUR for code in POLICY.regions}}
     assert POLICY.calendar_for("L1", "APAC") is POLICY.calendars["24x7"]
     assert POLICY.calendar_for("L2", "AMER") is GLOBAL
     assert POLICY.calendar_for("L3", "APAC") is POLICY.calendar_for("L4", "APAC")

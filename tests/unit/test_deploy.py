@@ -7,10 +7,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from worker.cli.health import HOSTNAMES
 from worker.liveness import CHECKS
+from worker.queues import QUEUE, QUEUES, TIME_QUEUE
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-PROCESSES = {"web", "worker", "beat", "flower"}
+PROCESSES = {"web", "worker", "worker-time", "beat", "flower"}
+LANES = {"worker": QUEUE, "worker-time": TIME_QUEUE}  # which queue each worker process consumes
 
 
 def manifests() -> list[dict]:
@@ -55,7 +58,7 @@ def test_every_process_has_a_deployment_with_probes_and_resource_requests():
 
 def test_probes_point_at_what_exists():
     routes = app_routes()
-    psw_health = re.compile(r"^psw health (worker|beat|service)$")
+    psw_health = re.compile(r"^psw health (worker|worker-time|beat|service)$")
     for deployment in of_kind("Deployment"):
         for container in deployment["spec"]["template"]["spec"]["containers"]:
             for key in ("startupProbe", "livenessProbe", "readinessProbe"):
@@ -70,9 +73,9 @@ def test_probes_point_at_what_exists():
                     assert re.search(r"127\.0\.0\.1:8000(/\w+)", target).group(1) in routes, target
 
 
-def test_worker_and_beat_are_probed_by_their_own_heartbeat():
+def test_workers_and_beat_are_probed_by_their_own_heartbeat():
     by_process = {d["metadata"]["labels"]["process"]: d for d in of_kind("Deployment")}
-    for process in ("worker", "beat"):
+    for process in ("worker", "worker-time", "beat"):
         container = by_process[process]["spec"]["template"]["spec"]["containers"][0]
         assert probe_targets(container["livenessProbe"]) == f"psw health {process}"
     beat = by_process["beat"]["spec"]
@@ -117,8 +120,30 @@ def test_compose_restarts_and_health_checks_every_process_and_hides_gunicorn_and
     assert services["proxy"]["ports"] == ["8000:8080"]
     assert all(port.startswith("127.0.0.1:") for port in services["flower"]["ports"])
     assert "FLOWER_BASIC_AUTH" in services["flower"]["environment"]
-    assert services["worker"]["healthcheck"]["test"] == ["CMD", "psw", "health", "worker"]
-    assert services["beat"]["healthcheck"]["test"] == ["CMD", "psw", "health", "beat"]
+    for process in ("worker", "worker-time", "beat"):
+        assert services[process]["healthcheck"]["test"] == ["CMD", "psw", "health", process]
+
+
+def queues_of(command: list[str]) -> str:
+    [flag] = [part for part in command if part.startswith("--queues=")]
+    return flag.removeprefix("--queues=")
+
+
+def test_each_lane_has_its_worker_in_the_procfile_compose_and_kubernetes():
+    """The queue names of worker/queues.py, each consumed by its own worker process everywhere:
+    a reminder firing never waits behind triage."""
+    procfile = dict(line.split(": ", 1) for line in (DEPLOY.parent / "Procfile").read_text().splitlines() if line)
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    deployments = {d["metadata"]["labels"]["process"]: d for d in of_kind("Deployment")}
+    for process, queue in LANES.items():
+        assert queues_of(procfile[process].split()) == queue, process
+        assert queues_of(compose[process]["command"]) == queue, process
+        [container] = deployments[process]["spec"]["template"]["spec"]["containers"]
+        assert queues_of(container["command"]) == queue, process
+        hostname = f"--hostname={HOSTNAMES[process]}@%h"  # the heartbeat `psw health` looks for
+        for command in (procfile[process].split(), compose[process]["command"], container["command"]):
+            assert hostname in command, process
+    assert set(LANES.values()) == set(QUEUES)
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +164,10 @@ def test_readme_explains_every_alert(alerts):
     readme = (DEPLOY.parent / "README.md").read_text()
     for rule in alerts:
         assert f"`{rule['alert']}`" in readme, rule["alert"]
+
+
+def test_late_reminders_are_alerted_on_the_counter_the_firing_keeps(alerts):
+    from worker.metrics import REMINDERS_LATE
+
+    [rule] = [r for r in alerts if r["alert"] == "PSWRemindersLate"]
+    assert f"{REMINDERS_LATE._name}_total" in rule["expr"]

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from worker import clock
-from worker.celery_app import QUEUE, make_celery
+from worker.celery_app import QUEUE, QUEUES, TIME_QUEUE, make_celery
 from worker.liveness import BEAT_KEY, CONSUMED_KEY, beat_tick, judge, mark_consumed, snapshot, worker_beat
 from worker.queueing import task_message
 from worker.reminders.store import DUE
@@ -26,7 +26,7 @@ def healthy(redis_client, at: float) -> None:
 
 
 def failing(redis_client) -> set[str]:
-    return judge(snapshot(redis_client, [QUEUE], now()), LIMITS).failing()
+    return judge(snapshot(redis_client, QUEUES, now()), LIMITS).failing()
 
 
 def test_all_checks_pass_when_everything_beats(redis_client):
@@ -92,6 +92,24 @@ def test_due_reminders_waiting_unclaimed_fail_only_past_the_limit(redis_client):
     assert failing(redis_client) == set()
     redis_client.zadd(DUE, {"PS-3|75": now() - LIMITS.reminder_max_wait - 1})
     assert failing(redis_client) == {"reminders_waiting"}
+
+
+def test_a_claimed_reminder_no_time_lane_worker_takes_fails_reminders_waiting(redis_client, settings):
+    # The main worker still beats and consumes triage: only the time lane is stuck.
+    healthy(redis_client, now())
+    app = make_celery(settings)
+    stuck = json.loads(task_message(app, "worker.reminders.tasks.fire_reminder", ["PS-1|50"], TIME_QUEUE))
+    stuck["headers"]["psw_queued_at"] = now() - LIMITS.reminder_max_wait + 10
+    redis_client.lpush(TIME_QUEUE, json.dumps(stuck))
+    assert failing(redis_client) == set()
+    redis_client.delete(TIME_QUEUE)
+    stuck["headers"]["psw_queued_at"] = now() - LIMITS.reminder_max_wait - 1
+    redis_client.lpush(TIME_QUEUE, json.dumps(stuck))
+    assert failing(redis_client) == {"reminders_waiting"}
+    # The same age in the triage queue is a backlog, not a late reminder.
+    redis_client.delete(TIME_QUEUE)
+    redis_client.lpush(QUEUE, json.dumps(stuck))
+    assert failing(redis_client) == set()
 
 
 def test_readyz_answers_503_naming_each_failing_check_and_200_when_ready(client, redis_client):

@@ -7,6 +7,7 @@ import click
 import redis
 
 from worker.audit import AuditTrail
+from worker.cli.where import command_env, host_port
 from worker.settings import Settings
 
 
@@ -15,11 +16,12 @@ from worker.settings import Settings
 @click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
 def command(issue_key: str, as_json: bool) -> None:
     """Show what the worker decided and wrote for ISSUE_KEY (from Redis)."""
-    settings = Settings.from_env()
+    settings = Settings.from_env(command_env(redis=True))
     try:
         entries = AuditTrail(redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2)).entries(issue_key)
     except redis.RedisError as exc:
-        raise click.ClickException(f"cannot read the audit trail from Redis: {type(exc).__name__}") from None
+        raise click.ClickException(f"cannot read the audit trail from Redis at {host_port(settings.redis_url)}: "
+                                   f"{type(exc).__name__}") from None
     if as_json:
         click.echo(json.dumps(entries, indent=2, sort_keys=True))
         return

@@ -1,7 +1,7 @@
-"""`psw health [worker|beat|service]`: the liveness checks from a shell, for probes and people.
+"""`psw health [worker|worker-time|beat|service]`: the liveness checks from a shell, for probes and people.
 
-`worker` and `beat` judge one process by its heartbeat (Kubernetes and compose run them as the
-worker's and beat's health checks); `service` runs every check of `/readyz`. Exit 0 healthy,
+`worker`, `worker-time` and `beat` judge one process by its heartbeat (Kubernetes and compose run
+them as those processes' health checks); `service` runs every check of `/readyz`. Exit 0 healthy,
 1 not, with one line each naming the problem."""
 from __future__ import annotations
 
@@ -11,29 +11,35 @@ import click
 import redis
 
 from worker import clock
-from worker.celery_app import QUEUE
+from worker.celery_app import QUEUES
+from worker.cli.where import command_env, host_port
 from worker.liveness import judge, snapshot
 from worker.settings import Settings, SettingsError
 
 
+# The hostnames' prefixes the Procfile gives each worker (`--hostname=psw@%h`, `psw-time@%h`).
+HOSTNAMES = {"worker": "psw", "worker-time": "psw-time"}
+
+
 @click.command("health")
-@click.argument("what", type=click.Choice(["worker", "beat", "service"]), default="service")
-@click.option("--name", help="The worker's hostname (default: psw@ this host's name, as the Procfile names it).")
+@click.argument("what", type=click.Choice([*HOSTNAMES, "beat", "service"]), default="service")
+@click.option("--name", help="The worker's hostname (default: psw@ or psw-time@ this host's name, as the "
+                             "Procfile names them).")
 def command(what: str, name: str | None) -> None:
     """Check a worker's or beat's heartbeat, or the whole service (as /readyz)."""
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env(command_env(redis=True))
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
     client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
     try:
-        snap = snapshot(client, [QUEUE], clock.now().timestamp())
+        snap = snapshot(client, QUEUES, clock.now().timestamp())
     except redis.RedisError as exc:
-        raise click.ClickException(f"Redis at {_where(settings.redis_url)} does not answer: {type(exc).__name__}") \
+        raise click.ClickException(f"Redis at {host_port(settings.redis_url)} does not answer: {type(exc).__name__}") \
             from None
     limits = settings.liveness
-    if what == "worker":
-        name = name or f"psw@{socket.gethostname()}"
+    if what in HOSTNAMES:
+        name = name or f"{HOSTNAMES[what]}@{socket.gethostname()}"
         age = snap.workers.get(name)
         if age is None or age > limits.worker_max_age:
             seen = "no heartbeat" if age is None else f"last heartbeat {age:.0f} s ago"
@@ -52,10 +58,3 @@ def command(what: str, name: str | None) -> None:
             raise SystemExit(1)
         click.echo(f"ready: {len(snap.workers)} worker(s), {snap.queue_length} queued")
 
-
-def _where(url: str) -> str:
-    # host:port only: a Redis URL may carry a password.
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    return f"{parts.hostname}:{parts.port or 6379}"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from worker.cli.where import command_env
 from worker.config import ConfigError, MappingConfig, default_config_path, load_config
 from worker.jira.errors import JiraError
 from worker.jira.gateway import JiraGateway
@@ -34,7 +35,7 @@ def fields(config_path: str | None) -> None:
     Exits 1 when a config entry points at a field the site does not have."""
     try:
         config = load_config(config_path or default_config_path())
-        gateway = JiraGateway.from_settings(Settings.from_env())
+        gateway = JiraGateway.from_settings(Settings.from_env(command_env(jira=True)))
         site_fields = gateway.get_fields()
     except ConfigError as exc:
         raise click.ClickException(f"the mapping config is invalid:\n{exc}") from None

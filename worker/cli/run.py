@@ -1,28 +1,38 @@
 """`psw run`: the whole service on one machine (what `make run` calls).
 
-Starts web (gunicorn), worker, beat and Flower from the Procfile under honcho. Fills in what a
+Starts web (gunicorn), worker, worker-time, beat and Flower from the Procfile under honcho. Fills in what a
 laptop lacks: an embedded Redis when REDIS_URL is unset, the bundled Jira simulator when no Jira
 site is configured, and a generated webhook secret when none is set.
+
+One run per var directory: it holds `var/run.lock` from its first step and writes `var/run.json`
+(worker/runfile.py), so a second `psw run` refuses at once (exit 3) without touching the first,
+and `psw` commands in another terminal find this run's Redis and Jira. A port another program
+holds is refused the same way before anything starts. SIGHUP (the terminal closed) stops every
+process, as SIGTERM and Ctrl-C do (README "Signals").
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shlex
 import shutil
+import signal
+import socket
 import sys
 from pathlib import Path
 
 import click
 
+from worker import runfile
 from worker.embedded_redis import EmbeddedRedis
-from worker.settings import Settings, SettingsError
+from worker.settings import RunSettings, Settings, SettingsError
 
-SIM_PORT_DEFAULT = "8081"
 # Restarted whenever they exit (worker/supervise.py): a worker ends itself when its broker is gone
-# for good or its consumer loop hangs, and must come back without a person. gunicorn restarts its
-# own workers; Flower and the simulator are conveniences.
-SUPERVISED = ("worker", "beat")
+# for good or its consumer loop hangs, and must come back without a person; `worker-time` fires
+# the reminders (the time lane, worker/queues.py), beat runs the clock that queues them. gunicorn
+# restarts its own workers; Flower and the simulator are conveniences.
+SUPERVISED = ("worker", "worker-time", "beat")
 
 
 def _secret(var_dir: Path) -> Path:
@@ -31,6 +41,39 @@ def _secret(var_dir: Path) -> Path:
         path.write_text(secrets.token_hex(32) + "\n")
         path.chmod(0o600)
     return path
+
+
+REFUSED = 3  # exit code: another run holds the directory, or a port is taken
+
+
+def _taken(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a TIME_WAIT is not a holder
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def _refuse(line: str):
+    click.echo(f"psw run: {line}", err=True)
+    sys.exit(REFUSED)
+
+
+def _on_hangup(manager, say):
+    main = os.getpid()
+
+    def handler(_signum, _frame):
+        # honcho's per-process helpers are forks of this process and inherit this handler; the
+        # manager (here) stops their children, they just wait for them to end.
+        if os.getpid() != main:
+            return
+        say("SIGHUP received: stopping every process (as SIGTERM)")
+        manager.returncode = 128 + signal.SIGHUP
+        manager.terminate()
+
+    return handler
 
 
 def _procfile(root: Path) -> dict[str, str]:
@@ -42,14 +85,41 @@ def _procfile(root: Path) -> dict[str, str]:
 @click.command("run")
 @click.option("--without", multiple=True, help="Procfile entries not to start (e.g. flower).")
 def command(without: tuple[str, ...]) -> None:
-    """Run web, worker, beat and Flower, with what a laptop lacks filled in."""
-    from honcho.manager import Manager
-
+    """Run web, worker, worker-time, beat and Flower, with what a laptop lacks filled in."""
     root = Path.cwd()
     env = dict(os.environ)
     var_dir = Path(env.setdefault("PSW_VAR_DIR", str(root / "var")))
-    var_dir.mkdir(parents=True, exist_ok=True)
     say = lambda line: click.echo(f"psw run: {line}")  # noqa: E731
+    # A hangup while starting ends the start; the cleanup below still stops what has started.
+    signal.signal(signal.SIGHUP, lambda _signum, _frame: sys.exit(128 + signal.SIGHUP))
+    try:
+        lock = runfile.RunLock.acquire(var_dir)  # before anything of a first run can be touched
+    except runfile.AlreadyRunning as exc:
+        _refuse(str(exc))
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(lock.release)
+        _run(root, env, var_dir, lock, without, say, cleanup)
+
+
+def _run(root: Path, env: dict[str, str], var_dir: Path, lock: runfile.RunLock, without: tuple[str, ...],
+         say, cleanup: contextlib.ExitStack) -> None:
+    from honcho.manager import Manager
+
+    try:
+        ports = RunSettings.from_env(env)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    port, sim_port = env.setdefault("PORT", str(ports.web_port)), ports.simulator_port
+    wanted = {"web (PORT)": ports.web_port}
+    if "flower" not in without:
+        wanted["Flower (FLOWER_PORT)"] = ports.flower_port
+    if not env.get("JIRA_URL"):
+        wanted["the Jira simulator (JIRA_SIM_PORT)"] = sim_port
+    if not env.get("REDIS_URL"):
+        wanted["the embedded Redis (EMBEDDED_REDIS_PORT)"] = ports.embedded_redis_port
+    for what, number in wanted.items():
+        if _taken(number):
+            _refuse(f"port {number} for {what} is already in use by another program: stop it or choose another port")
 
     if not env.get("WEBHOOK_SECRET") and env.get("ALLOW_UNSIGNED_WEBHOOKS") != "1":
         path = _secret(var_dir)
@@ -63,17 +133,19 @@ def command(without: tuple[str, ...]) -> None:
 
     embedded = None
     if not env.get("REDIS_URL"):
-        embedded = EmbeddedRedis(var_dir / "redis", port=int(env.get("EMBEDDED_REDIS_PORT", "6390")))
-        embedded.start()
+        embedded = EmbeddedRedis(var_dir / "redis", port=ports.embedded_redis_port, own_session=True)
+        try:
+            embedded.start()
+        except RuntimeError as exc:
+            raise click.ClickException(str(exc)) from None
+        cleanup.callback(embedded.stop)  # last, after every process that uses it has stopped
         env["REDIS_URL"] = embedded.url
         say(f"no REDIS_URL set: started embedded Redis at {embedded.url} (data in {embedded.data_dir})")
 
     manager = Manager()
-    port = env.setdefault("PORT", "8000")
-    if not env.get("JIRA_URL"):
-        sim_port = env.get("JIRA_SIM_PORT", SIM_PORT_DEFAULT)
-        env.update(JIRA_URL=f"http://127.0.0.1:{sim_port}", JIRA_DEPLOYMENT="cloud",
-                   JIRA_EMAIL="psw@example.com", JIRA_API_TOKEN="simulator")
+    simulator = not env.get("JIRA_URL")
+    if simulator:
+        env.update(JIRA_URL=f"http://127.0.0.1:{sim_port}", **runfile.SIMULATOR_CREDENTIALS)
         say(f"no JIRA_URL set: started the bundled Jira simulator at {env['JIRA_URL']}")
         signing = ""
         if env.get("WEBHOOK_SECRET"):
@@ -89,10 +161,8 @@ def command(without: tuple[str, ...]) -> None:
             env=env,
         )
     try:
-        Settings.from_env(env)
+        settings = Settings.from_env(env)
     except SettingsError as exc:
-        if embedded:
-            embedded.stop()
         raise click.ClickException(str(exc)) from None
 
     bin_dir = str(Path(sys.executable).parent)
@@ -103,10 +173,14 @@ def command(without: tuple[str, ...]) -> None:
         if name in SUPERVISED:
             cmd = f"{shlex.quote(sys.executable)} -m worker.supervise --name {name} -- /bin/sh -c {shlex.quote('exec ' + cmd)}"
         manager.add_process(name, cmd, env=env)
-    say(f"web on http://127.0.0.1:{port}  (Flower on http://127.0.0.1:{env.get('FLOWER_PORT', '5555')})")
-    try:
-        manager.loop()
-    finally:
-        if embedded:
-            embedded.stop()
+    web_url, flower_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{ports.flower_port}"
+    lock.write({"redis_url": settings.redis_url, "redis_embedded": embedded is not None,
+                "jira_url": settings.jira.url if settings.jira else "", "jira_simulator": simulator,
+                "jira_deployment": settings.jira.deployment if settings.jira else "",
+                "jira_email": settings.jira.email if settings.jira else "",
+                "web_url": web_url, "flower_url": "" if "flower" in without else flower_url,
+                "var_dir": str(var_dir.resolve())})
+    say(f"web on {web_url}  (Flower on {flower_url})")
+    signal.signal(signal.SIGHUP, _on_hangup(manager, say))
+    manager.loop()
     sys.exit(manager.returncode)

@@ -12,6 +12,7 @@ import click
 import requests
 
 from jirasim import catalogue as cat
+from worker.cli.where import simulator_url
 
 DEFAULT_SIM_URL = "http://127.0.0.1:8081"
 # The simulator takes any credentials; these say who is acting in its call log.
@@ -106,7 +107,8 @@ def _request_type(value: str) -> cat.RequestType:
 
 
 @command.command("request")
-@click.option("--sim-url", default=DEFAULT_SIM_URL, show_default=True, envvar="JIRA_SIM_URL")
+@click.option("--sim-url", default=lambda: simulator_url(DEFAULT_SIM_URL), envvar="JIRA_SIM_URL",
+              show_default=f"the running psw run's simulator, else {DEFAULT_SIM_URL}")
 @click.option("--sen", default="SEN-10000001", show_default=True, help="Support Entitlement Number ('' for none).")
 @click.option("--severity", default="L2", show_default=True, type=click.Choice(["L1", "L2", "L3", "L4"],
                                                                               case_sensitive=False))
@@ -149,7 +151,8 @@ def _choice(value: str, options: tuple[str, ...]) -> str:
 
 @command.command("show")
 @click.argument("key")
-@click.option("--sim-url", default=DEFAULT_SIM_URL, show_default=True, envvar="JIRA_SIM_URL")
+@click.option("--sim-url", default=lambda: simulator_url(DEFAULT_SIM_URL), envvar="JIRA_SIM_URL",
+              show_default=f"the running psw run's simulator, else {DEFAULT_SIM_URL}")
 @click.option("--json", "as_json", is_flag=True, help="Print the raw issue JSON instead.")
 def show(key: str, sim_url: str, as_json: bool) -> None:
     """Print an issue's labels, priority, Priority Support fields, property and comments."""

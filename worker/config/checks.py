@@ -6,19 +6,23 @@ everything that is wrong with a file in one pass.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from worker.config.models import MappingConfig
+from worker.config.values import BusinessDays
 
 KeyPath = tuple[str | int, ...]
 _MAJOR_MINOR = re.compile(r"\d+\.\d+")
 
 
-def cross_check(config: MappingConfig) -> list[tuple[KeyPath, str]]:
+def cross_check(config: MappingConfig, valid: Collection[str] | None = None) -> list[tuple[KeyPath, str]]:
+    """Every cross-check's problems. With `valid` (the top-level sections that passed their own
+    validation, `config` then holding only those), the checks whose sections all passed still
+    run, so a file with field errors gets its cross-check problems in the same report."""
     problems: list[tuple[KeyPath, str]] = []
-    for check in (_levels, _severity, _regions, _reminders, _out_of_scope, _products, _releases,
-                  _write_fields, _entitlement):
-        problems.extend(check(config))
+    for check, sections in _CHECKS:
+        if valid is None or set(sections) <= set(valid):
+            problems.extend(check(config))
     return problems
 
 
@@ -32,13 +36,20 @@ def _levels(config: MappingConfig) -> Iterator[tuple[KeyPath, str]]:
         yield ("levels",), "at least one level is needed"
     labels: dict[str, str] = {}
     for name, level in config.levels.items():
-        if level.target.total_seconds() <= 0:
+        if isinstance(level.target, BusinessDays):
+            if level.calendar != "regional":
+                yield ("levels", name, "target"), (f"a target in business days needs calendar: regional "
+                                                   f"(a business day is a region's working day), not {level.calendar}")
+        elif level.target.total_seconds() <= 0:
             yield ("levels", name, "target"), "the target must be longer than zero"
         if level.calendar == "regional" and not config.regions:
             yield ("levels", name, "calendar"), "a regional calendar needs at least one region"
         if level.label in labels:
             yield ("levels", name, "label"), f"label {level.label!r} is also used by {labels[level.label]}"
         labels[level.label] = name
+
+
+def _environments(config: MappingConfig) -> Iterator[tuple[KeyPath, str]]:
     yield from _level_ref(config, ("environments", "non_production_cap"), config.environments.non_production_cap)
 
 
@@ -84,10 +95,12 @@ def _out_of_scope(config: MappingConfig) -> Iterator[tuple[KeyPath, str]]:
         path = ("out_of_scope", "rules", index)
         if rule.category not in categories:
             yield path + ("category",), f"unknown category {rule.category!r} (defined: {', '.join(sorted(categories))})"
-        if not rule.request_types and not rule.field:
-            yield path, "a rule needs request_types, or a field with values"
+        if not (rule.request_types or rule.field or rule.patterns or rule.language):
+            yield path, "a rule needs request_types, a field with values, patterns to search, or a language"
         if bool(rule.field) != bool(rule.values):
             yield path, "field and values go together"
+        if bool(rule.patterns) != bool(rule.search):
+            yield path, "patterns and search go together (search: which of summary, description, version)"
 
 
 def _products(config: MappingConfig) -> Iterator[tuple[KeyPath, str]]:
@@ -95,6 +108,9 @@ def _products(config: MappingConfig) -> Iterator[tuple[KeyPath, str]]:
     for product in config.products.bundled:
         if product.casefold() not in covered:
             yield ("products", "bundled", product), f"bundled product {product!r} is not in products.covered"
+    for alias, product in config.products.aliases.items():
+        if product.casefold() not in covered:
+            yield ("products", "aliases", alias), f"alias {alias!r} names {product!r}, which is not in products.covered"
 
 
 def _releases(config: MappingConfig) -> Iterator[tuple[KeyPath, str]]:
@@ -124,3 +140,29 @@ def _entitlement(config: MappingConfig) -> Iterator[tuple[KeyPath, str]]:
         yield ("entitlement", "path"), "the file source needs a path"
     if source.source == "assets" and (not source.aql or "{sen}" not in source.aql):
         yield ("entitlement", "aql"), "the assets source needs an aql query containing {sen}"
+
+
+# Each check with the top-level sections it reads.
+_CHECKS = (
+    (_levels, ("levels", "regions")),
+    (_environments, ("levels", "environments")),
+    (_severity, ("severity", "levels", "fields")),
+    (_regions, ("regions",)),
+    (_reminders, ("reminders",)),
+    (_out_of_scope, ("out_of_scope",)),
+    (_products, ("products",)),
+    (_releases, ("releases", "products")),
+    (_write_fields, ("write_fields",)),
+    (_entitlement, ("entitlement",)),
+)
+
+
+def warnings(config: MappingConfig) -> list[tuple[KeyPath, str]]:
+    """What is valid but probably not meant: reported by `psw config check`, never refused."""
+    found: list[tuple[KeyPath, str]] = []
+    ruled = {rule.category for rule in config.out_of_scope.rules}
+    for category in config.out_of_scope.categories:
+        if category not in ruled:
+            found.append((("out_of_scope", "categories", category),
+                          f"category {category!r} has no rule, so no request is ever found to be {category}"))
+    return found

@@ -3,9 +3,10 @@
 Each process (web and worker) holds one `LiveConfig`. `current()` reads the file at most every
 `check_interval` seconds and parses it only when its bytes changed; a valid edit takes
 over, an invalid one is logged with file and line, kept in `problems` for /admin/config and the
-`psw_config_errors` metric, and the last good config goes on running.
+`psw_config_errors` metric (read from `problems` at scrape time, app/ops.py), and the last good
+config goes on running.
 
-Restarts (gunicorn and Celery both restart their workers on SIGHUP) must not lose the last good
+Restarts (gunicorn's workers and a supervised Celery worker restart on SIGHUP) must not lose the last good
 config either: every config that took over is kept in Redis, and a process that starts while the
 file is broken runs that one.
 """
@@ -21,7 +22,6 @@ import redis
 
 from worker.config.loader import ConfigError, ConfigProblem, parse_config
 from worker.config.models import MappingConfig
-from worker.metrics import CONFIG_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,10 @@ LAST_GOOD_KEY = "psw:config:last-good"
 
 class NoUsableConfig(RuntimeError):
     """The file is broken and no earlier good config is known: nothing safe to run."""
+
+    def __init__(self, message: str, problems: list[ConfigProblem] | None = None):
+        super().__init__(message)
+        self.problems = list(problems or [])
 
 
 class LiveConfig:
@@ -73,7 +77,6 @@ class LiveConfig:
                 return False
             changed = self._config is None or config.version != self._config.version
             self._config, self.problems = config, []
-            CONFIG_ERRORS.set(0)
             if changed:
                 log.info("mapping config %s version %s in use", self.path, config.version)
                 self._remember(text)
@@ -81,7 +84,6 @@ class LiveConfig:
 
     def _fail(self, problems: list[ConfigProblem]) -> None:
         self.problems = list(problems)
-        CONFIG_ERRORS.set(len(problems))
         running = self._config.version if self._config else "none"
         for problem in problems:
             log.error("mapping config not reloaded (still running %s): %s", running, problem)
@@ -104,7 +106,7 @@ class LiveConfig:
         if not saved:
             raise NoUsableConfig(
                 f"{self.path} is not a usable mapping config and no earlier good one is known:\n"
-                + "\n".join(str(p) for p in self.problems))
+                + "\n".join(str(p) for p in self.problems), self.problems)
         config = parse_config(saved[b"text"].decode(), name=f"{self.path} (last good, from Redis)",
                               source=self.path)
         log.error("running the last good mapping config, version %s, until %s is fixed",

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from worker.config.checks import cross_check
+from worker.config.checks import cross_check, warnings
 from worker.config.models import MappingConfig
 
 KeyPath = tuple[Any, ...]
@@ -37,10 +37,17 @@ class ConfigProblem:
 
 
 class ConfigError(ValueError):
-    """The file cannot be used; `problems` lists everything found, in file order."""
+    """The file cannot be used; `problems` lists everything found, in file order.
 
-    def __init__(self, problems: list[ConfigProblem]):
+    `partial` (a mapping config's error only) holds the top-level sections that were valid on
+    their own, with `valid` naming them, so a checker can still look at what they point to.
+    """
+
+    def __init__(self, problems: list[ConfigProblem], partial: "MappingConfig | None" = None,
+                 valid: frozenset[str] = frozenset()):
         self.problems = sorted(problems, key=lambda p: (p.file, p.line or 0))
+        self.partial = partial
+        self.valid = valid
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
@@ -60,18 +67,65 @@ def load_config(path: str | Path) -> MappingConfig:
 
 
 def parse_config(text: str, name: str = "<config>", source: Path | None = None) -> MappingConfig:
-    """Validate config text (for instance an edit an admin wants to try); `source` anchors relative paths."""
-    data, lines = read_yaml(text, name)
-    config = validate(MappingConfig, data, lines, name)
+    """Validate config text (for instance an edit an admin wants to try); `source` anchors relative paths.
+
+    Every problem comes in one report: field errors, and the cross-checks of every section that
+    is valid on its own, so an admin does not fix the file in rounds."""
+    data, lines, key_problems = _read_yaml(text, name)
+    source = Path(source).resolve() if source is not None else None
+    try:
+        config = validate(MappingConfig, data, lines, name)
+        if key_problems:
+            raise ConfigError([])
+    except ConfigError as exc:
+        partial, valid = _valid_sections(data)
+        partial._source, partial._lines = source, lines
+        more = [problem(name, lines, path, message) for path, message in cross_check(partial, valid)]
+        raise ConfigError(key_problems + exc.problems + more, partial, valid) from None
+    config._source, config._lines = source, lines
     problems = [problem(name, lines, path, message) for path, message in cross_check(config)]
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(problems, config, frozenset(MappingConfig.model_fields))
     try:
         config.sla_policy()  # build the calendars now: a config the SLA layer refuses never goes live
     except ValueError as exc:
         raise ConfigError([ConfigProblem(name, None, "", f"the SLA calendars cannot be built: {exc}")]) from None
-    config._source = Path(source).resolve() if source is not None else None
     return config
+
+
+def _valid_sections(data: Any) -> tuple[MappingConfig, frozenset[str]]:
+    """The top-level sections of `data` that validate on their own, as an unvalidated MappingConfig."""
+    values: dict[str, Any] = {}
+    data = data if isinstance(data, dict) else {}
+    for key, field in MappingConfig.model_fields.items():
+        if key not in data:
+            if not field.is_required():
+                values[key] = field.get_default(call_default_factory=True)
+            continue
+        try:
+            values[key] = TypeAdapter(field.annotation).validate_python(data[key])
+        except ValidationError:
+            continue
+    return MappingConfig.model_construct(**values), frozenset(values)
+
+
+def config_warnings(config: MappingConfig) -> list[ConfigProblem]:
+    """What `psw config check` warns about in a valid config (checks.py `warnings`)."""
+    name = str(config.source) if config.source else "<config>"
+    return [problem(name, config.lines, path, message) for path, message in warnings(config)]
+
+
+def entitlement_path_problem(config: MappingConfig) -> ConfigProblem | None:
+    """The mapping file's own file:line when its entitlement file is not there."""
+    if config.entitlement.source != "file" or not config.entitlement.path:
+        return None
+    path = config.resolve(config.entitlement.path)
+    if path.is_file():
+        return None
+    where = "" if Path(config.entitlement.path).is_absolute() or config.source is None else (
+        f" (a relative path is taken from the mapping file's folder, {config.source.parent})")
+    name = str(config.source) if config.source else "<config>"
+    return problem(name, config.lines, ("entitlement", "path"), f"no entitlement file at {path}{where}")
 
 
 def validate(model: type[BaseModel], data: Any, lines: Lines, name: str, prefix: KeyPath = ()):
@@ -156,6 +210,15 @@ class _AliasBudget:
 
 def read_yaml(text: str, name: str) -> tuple[Any, Lines]:
     """Parse YAML into plain data plus the line of every key path; ConfigError on bad YAML."""
+    data, lines, problems = _read_yaml(text, name)
+    if problems:
+        raise ConfigError(problems)
+    return data, lines
+
+
+def _read_yaml(text: str, name: str) -> tuple[Any, Lines, list[ConfigProblem]]:
+    """read_yaml, with a repeated or non-plain key returned as a problem (the first value kept)
+    rather than raised, so validation can report the rest of the file beside it."""
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -164,9 +227,7 @@ def read_yaml(text: str, name: str) -> tuple[Any, Lines]:
         lines: Lines = {}
         problems: list[ConfigProblem] = []
         data = _build(loader, node, (), lines, problems, name, _AliasBudget(name))
-        if problems:
-            raise ConfigError(problems)
-        return data, lines
+        return data, lines, problems
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

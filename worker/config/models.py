@@ -16,12 +16,14 @@ from typing import Annotated, Any
 import holidays as holidays_lib
 from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator, model_validator
 
+from worker.policy.language import known_languages
 from worker.config.values import (
     Duration,
     FieldId,
     Label,
     LevelName,
     RegexText,
+    Target,
     WorkingHours,
     ZoneName,
     one_of,
@@ -66,7 +68,7 @@ class SeverityConfig(Strict):
 
 class LevelConfig(Strict):
     meaning: str
-    target: Duration
+    target: Target  # working time on the level's calendar, or business days (regional calendars)
     calendar: Annotated[str, one_of("calendar", CALENDARS)]
     jira_priority: str
     label: Label
@@ -75,23 +77,51 @@ class LevelConfig(Strict):
 
 
 class EnvironmentsConfig(Strict):
+    # Compared ignoring case, spaces and punctuation (worker/policy/vocabulary.py).
     production_values: tuple[str, ...] = ("Production",)
     non_production_cap: LevelName
+
+
+def check_holiday_calendar(country: str, subdivision: str | None) -> None:
+    """ValueError naming the problem when python-holidays has no calendar for country/subdivision."""
+    supported = holidays_lib.list_supported_countries()
+    if country not in supported:
+        raise ValueError(f"unknown holiday country {country!r} (python-holidays codes such as US, NL, AU)")
+    if subdivision is not None and subdivision not in supported[country]:
+        known = ", ".join(supported[country]) or "none"
+        raise ValueError(f"unknown subdivision {subdivision!r} of {country} (known: {known})")
+
+
+# The years a re-opened holiday's name is looked for in, to tell a typo from a real holiday
+# (fixed, so a file's validity does not depend on the day it is checked).
+_REOPEN_YEARS = range(2020, 2041)
 
 
 class HolidaysConfig(Strict):
     country: str
     subdivision: str | None = None
+    # Public holidays the region works on after all: a date, or a holiday's name as python-holidays
+    # spells it (every year), e.g. "Boxing Day" or 2026-12-26.
+    reopen: tuple[date | str, ...] = ()
 
     @model_validator(mode="after")
     def _known(self) -> "HolidaysConfig":
-        supported = holidays_lib.list_supported_countries()
-        if self.country not in supported:
-            raise ValueError(f"unknown holiday country {self.country!r} (python-holidays codes such as US, NL, AU)")
-        if self.subdivision is not None and self.subdivision not in supported[self.country]:
-            known = ", ".join(supported[self.country]) or "none"
-            raise ValueError(f"unknown subdivision {self.subdivision!r} of {self.country} (known: {known})")
+        check_holiday_calendar(self.country, self.subdivision)
+        calendar = holidays_lib.country_holidays(self.country, subdiv=self.subdivision, years=_REOPEN_YEARS)
+        names = {part.strip().casefold() for name in calendar.values() for part in name.split(";")}
+        for item in self.reopen:
+            if isinstance(item, date):
+                observed = holidays_lib.country_holidays(self.country, subdiv=self.subdivision, years=item.year)
+                if item not in observed:
+                    raise ValueError(f"reopen: {item.isoformat()} is not a public holiday of "
+                                     f"{self._where()}, so there is nothing to re-open")
+            elif item.strip().casefold() not in names:
+                known = ", ".join(sorted({part.strip() for n in calendar.values() for part in n.split(";")}))
+                raise ValueError(f"reopen: {item!r} is not a public holiday of {self._where()} (known: {known})")
         return self
+
+    def _where(self) -> str:
+        return self.country if self.subdivision is None else f"{self.country}-{self.subdivision}"
 
 
 class DutyManager(Strict):
@@ -112,6 +142,9 @@ class RegionConfig(Strict):
     zone: ZoneName
     holidays: HolidaysConfig
     hours: WorkingHours
+    # The length of one business day for targets given in business days; by default the region's
+    # usual working day (10h for 08:00-18:00).
+    business_day: Duration | None = None
     extra_closed: tuple[date, ...] = ()
     phone: str
     duty_manager: DutyManager
@@ -160,11 +193,53 @@ class WriteFieldsConfig(Strict):
     entitlement: FieldId | None = None
 
 
+TEXT_FACTS = ("summary", "description", "version")
+
+
+class LanguageRule(Strict):
+    """Which languages the team supports, and how sure the identification must be to say otherwise.
+
+    The request's summary and description are identified (py3langid); a request is in another
+    language only when the most likely language is not in `supported`, the model is at least
+    `min_confidence` sure that the text is in none of `supported`, and the text has at least
+    `min_letters` letters (a CJK character counts as three; short texts and stack traces
+    identify poorly, so they are never judged).
+    """
+
+    supported: tuple[str, ...] = ("en",)  # ISO 639-1 codes
+    min_confidence: float = 0.9
+    min_letters: int = 40
+
+    @field_validator("min_confidence")
+    @classmethod
+    def _probability(cls, value: float) -> float:
+        if not 0 < value <= 1:
+            raise ValueError(f"min_confidence is a probability in (0, 1], got {value}")
+        return value
+
+    @field_validator("supported")
+    @classmethod
+    def _codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        known = known_languages()
+        for code in value:
+            if code not in known:
+                raise ValueError(f"unknown language {code!r} (ISO 639-1 codes such as en, de, fr)")
+        if not value:
+            raise ValueError("supported needs at least one language")
+        return value
+
+
 class OutOfScopeRule(Strict):
+    """One way a request shows it is out of scope: its request type, a field's value, a pattern
+    in its text, or the language it is written in."""
+
     category: str
-    request_types: tuple[str, ...] = ()  # request type names or ids
+    request_types: tuple[str, ...] = ()  # request type names, ids or Data Center keys
     field: FieldId | None = None
     values: tuple[str, ...] = ()
+    patterns: tuple[RegexText, ...] = ()  # searched in the facts named by `search`
+    search: tuple[Annotated[str, one_of("text fact", TEXT_FACTS)], ...] = ()
+    language: LanguageRule | None = None
 
 
 class OutOfScopeConfig(Strict):
@@ -184,6 +259,8 @@ class BundleRule(Strict):
 
 class ProductsConfig(Strict):
     covered: tuple[str, ...]
+    aliases: dict[str, str] = {}  # another name (a former one, an abbreviation) -> a covered product
+    deployment_suffixes: tuple[str, ...] = ()  # "Bitbucket Data Center" is Bitbucket
     bundled: dict[str, BundleRule] = {}
     bundled_deployments: tuple[Annotated[str, one_of("deployment", DEPLOYMENTS)], ...] = ("data-center",)
 
@@ -202,6 +279,8 @@ class AssetsAttributes(Strict):
     priority_purchased: str = "Priority Support purchased"
     admins: str = "Admins"
     time_zone: str = "Time zone"
+    holiday_country: str = "Holiday country"
+    holiday_subdivision: str = "Holiday subdivision"
 
 
 class EntitlementSourceConfig(Strict):
@@ -227,6 +306,7 @@ class MappingConfig(Strict):
     entitlement: EntitlementSourceConfig
 
     _source: Path | None = PrivateAttr(default=None)
+    _lines: dict = PrivateAttr(default_factory=dict)  # key path -> line in the file, for later problems
     _version: str | None = PrivateAttr(default=None)
     _sla_policy: Any = PrivateAttr(default=None)
 
@@ -245,6 +325,10 @@ class MappingConfig(Strict):
         return copy
 
     @property
+    def lines(self) -> dict:
+        return self._lines
+
+    @property
     def source(self) -> Path | None:
         """The file this config was read from, if any."""
         return self._source
@@ -255,6 +339,11 @@ class MappingConfig(Strict):
         if path.is_absolute() or self._source is None:
             return path
         return self._source.parent / path
+
+    @property
+    def reads_description(self) -> bool:
+        """Whether a rule looks at the request's description (so the triage must read it)."""
+        return any(rule.language is not None or "description" in rule.search for rule in self.out_of_scope.rules)
 
     def level_rank(self, level: str) -> int:
         return int(level[1:])

@@ -16,7 +16,8 @@ def build_sla_policy(config: "MappingConfig") -> SlaPolicy:
     levels = {name: LevelTarget(name, level.target, level.calendar) for name, level in config.levels.items()}
     regions = {
         code: Region(code, region.zone, region.holidays.country, region.holidays.subdivision,
-                     region.hours, frozenset(region.extra_closed))
+                     region.hours, frozenset(region.extra_closed), frozenset(region.holidays.reopen),
+                     region.business_day)
         for code, region in config.regions.items()
     }
     # The 100 % threshold is the due instant itself; SlaPolicy computes only the ones before it.

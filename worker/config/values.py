@@ -6,6 +6,7 @@ on; the loader puts the file, line and key in front of it.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -52,6 +53,38 @@ def parse_duration(value: Any) -> timedelta:
         raise ValueError(f"expected a duration such as '1h', '30m' or '1h30m', got {value!r}")
     hours, minutes, seconds = (int(group or 0) for group in match.groups())
     return timedelta(hours=hours, minutes=minutes, seconds=seconds)
+
+
+@dataclass(frozen=True)
+class BusinessDays:
+    """A target in business days: each day is the customer's region's working-day length
+    (`regions.<R>.business_day`, else the length of its usual working day), so 1 business day is
+    8 h for 09:00-17:00 and 10 h for 08:00-18:00."""
+
+    days: float
+
+    def __str__(self) -> str:
+        return f"{self.days:g} business day{'' if self.days == 1 else 's'}"
+
+
+_BUSINESS_DAYS = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(?:bd|business\s+days?)\s*", re.IGNORECASE)
+
+
+def parse_target(value: Any) -> timedelta | BusinessDays:
+    """'1h', '30m' (working time on the level's calendar) or '1 business day', '2 business days', '1bd'."""
+    if isinstance(value, (timedelta, BusinessDays)):
+        return value
+    match = _BUSINESS_DAYS.fullmatch(value) if isinstance(value, str) else None
+    if match:
+        days = float(match[1])
+        if days <= 0:
+            raise ValueError(f"a target of {value!r} is no time at all")
+        return BusinessDays(days)
+    try:
+        return parse_duration(value)
+    except ValueError:
+        raise ValueError(f"expected a duration such as '1h' or '1h30m', or business days such as "
+                         f"'1 business day', got {value!r}") from None
 
 
 def _label(value: Any) -> str:
@@ -139,5 +172,6 @@ FieldId = Annotated[str, BeforeValidator(_field_id)]
 RegexText = Annotated[str, AfterValidator(_regex)]
 ZoneName = Annotated[str, BeforeValidator(_zone)]
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Target = Annotated[timedelta | BusinessDays, BeforeValidator(parse_target)]
 Label = Annotated[str, BeforeValidator(_label)]
 WorkingHours = Annotated[dict[int, tuple[tuple[time, time], ...]], BeforeValidator(parse_working_hours)]

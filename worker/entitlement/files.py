@@ -36,15 +36,18 @@ def load_entitlements(path: str | Path, known_regions: Collection[str] | None = 
         if sen is not None and sen in seen:
             problems.append(problem(name, lines, path_prefix + ("sen",), f"{sen} is listed more than once"))
         seen.add(sen)
+        # The region is checked on the raw value too, so a record with other errors gets every
+        # problem in one report.
+        region = data.get("region") if isinstance(data, dict) else None
+        if known_regions is not None and isinstance(region, str) and region.strip().upper() not in known_regions:
+            problems.append(problem(name, lines, path_prefix + ("region",),
+                                    f"unknown region {region.strip().upper()!r} (the mapping config has "
+                                    f"{', '.join(sorted(known_regions)) or 'none'})"))
         try:
             record = Entitlement.model_validate(data)
         except ValidationError as exc:
             problems += validation_problems(exc, Entitlement, lines, name, path_prefix)
             continue
-        if known_regions is not None and record.region not in known_regions:
-            problems.append(problem(name, lines, path_prefix + ("region",),
-                                    f"unknown region {record.region!r} (the mapping config has "
-                                    f"{', '.join(sorted(known_regions)) or 'none'})"))
         records[record.sen] = record
     if problems:
         raise ConfigError(problems)

@@ -53,8 +53,10 @@ class FileSource:
     mapping config; only a file that was never readable makes the source unavailable.
     """
 
-    def __init__(self, path: str | Path, known_regions: Collection[str] | None = None) -> None:
+    def __init__(self, path: str | Path, known_regions: Collection[str] | None = None,
+                 named_at: str | None = None) -> None:
         self.path = Path(path)
+        self.named_at = named_at  # the mapping config's file:line that names this file
         self.known_regions = None if known_regions is None else frozenset(known_regions)
         self._records: Records | None = None
         self._stamp: tuple[int, int] | None = None
@@ -70,6 +72,8 @@ class FileSource:
                 stamp = (stat.st_mtime_ns, stat.st_size)
             except OSError as exc:
                 stamp, problem = None, f"cannot read {self.path}: {exc.strerror}"
+                if self.named_at:
+                    problem += f" (named at {self.named_at})"
             else:
                 if stamp == self._stamp and self._records is not None:
                     return self._records
@@ -122,7 +126,9 @@ def source_from_config(config: MappingConfig, settings: Settings | None = None) 
     spec = config.entitlement
     regions = frozenset(config.regions)
     if spec.source == "file":
-        source: EntitlementSource = FileSource(config.resolve(spec.path), regions)
+        line = config.lines.get(("entitlement", "path"))
+        named_at = f"{config.source}:{line}: entitlement.path" if config.source and line else None
+        source: EntitlementSource = FileSource(config.resolve(spec.path), regions, named_at)
     else:
         if settings is None or settings.jira is None:
             raise ValueError("the assets entitlement source needs a Jira site (JIRA_URL and its credentials)")

@@ -172,20 +172,25 @@ class ClosedDays(ABC):
 
 
 @lru_cache(maxsize=None)
-def _public_holidays(country: str, subdivision: str | None, year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays(country, subdiv=subdivision, years=year).keys())
+def _public_holidays(country: str, subdivision: str | None, year: int) -> dict[date, frozenset[str]]:
+    """Each holiday date of the year with its names, case-folded (one date may carry two holidays)."""
+    found = holidays.country_holidays(country, subdiv=subdivision, years=year)
+    return {day: frozenset(part.strip().casefold() for part in name.split(";")) for day, name in found.items()}
 
 
 class PublicHolidays(ClosedDays):
-    """Public holidays from the `holidays` package, plus extra closed dates from config."""
+    """Public holidays from the `holidays` package, plus extra closed dates from config, less the
+    holidays re-opened by date or by name (a date whose every holiday is re-opened is a working day)."""
 
     def __init__(self, zone: str, country: str | None, subdivision: str | None = None,
-                 extra_closed: Iterable[date] = ()) -> None:
+                 extra_closed: Iterable[date] = (), reopened: Iterable[date | str] = ()) -> None:
         zone_named(zone)
         self.zone = zone
         self.country = country
         self.subdivision = subdivision
         self.extra_closed = frozenset(extra_closed)
+        self.reopened_dates = frozenset(d for d in reopened if isinstance(d, date))
+        self.reopened_names = frozenset(n.strip().casefold() for n in reopened if isinstance(n, str))
         for day in self.extra_closed:
             if not isinstance(day, date) or isinstance(day, datetime):
                 raise ValueError(f"extra closed dates must be dates, got {day!r}")
@@ -204,8 +209,8 @@ class PublicHolidays(ClosedDays):
                 yield day
         if self.country is not None:
             for year in range(first.year, last.year + 1):
-                for day in _public_holidays(self.country, self.subdivision, year):
-                    if first <= day <= last:
+                for day, names in _public_holidays(self.country, self.subdivision, year).items():
+                    if first <= day <= last and day not in self.reopened_dates and not names <= self.reopened_names:
                         yield day
 
 
@@ -501,7 +506,7 @@ def always_open(name: str = "24x7") -> AlwaysOpen:
 
 def regional(name: str, zone: str, working_hours: Mapping[int, Sequence[tuple[time, time]]],
              holiday_country: str | None = None, holiday_subdivision: str | None = None,
-             extra_closed: Iterable[date] = ()) -> WeeklyCalendar:
+             extra_closed: Iterable[date] = (), reopened: Iterable[date | str] = ()) -> WeeklyCalendar:
     """Working ranges per weekday (0 = Monday) in local time, minus public holidays and extra
     closed dates. A range ending at 00:00 runs to midnight; several ranges per day are allowed."""
     zone_named(zone)
@@ -518,7 +523,8 @@ def regional(name: str, zone: str, working_hours: Mapping[int, Sequence[tuple[ti
             spans.append(WeeklySpan(Edge(zone, weekday, start), closes))
     if not spans:
         raise ValueError(f"{name}: no working hours")
-    return WeeklyCalendar(name, spans, [PublicHolidays(zone, holiday_country, holiday_subdivision, extra_closed)])
+    return WeeklyCalendar(name, spans, [PublicHolidays(zone, holiday_country, holiday_subdivision, extra_closed,
+                                                       reopened)])
 
 
 def global_business_week(name: str = "24x5-global",

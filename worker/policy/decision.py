@@ -39,6 +39,7 @@ class Decision:
     customer: str | None
     region: str | None
     time_zone: str  # the customer's zone, for the comment and reminders
+    holidays: tuple[str, str | None] | None  # the customer's own holiday calendar, if not the region's
     jira_priority: str | None  # None: leave the priority alone
     labels_add: tuple[str, ...]
     labels_remove: tuple[str, ...]
@@ -109,7 +110,8 @@ def decide(facts: RequestFacts, entitlement: Entitlement | None, config: Mapping
         if entitlement.region not in config.regions:
             raise ValueError(f"{entitlement.sen}: region {entitlement.region!r} is not in the mapping config")
         own_zone = entitlement.time_zone if entitlement.time_zone != config.regions[entitlement.region].zone else None
-        times = config.sla_policy().due(applied.level, entitlement.region, facts.created, zone=own_zone)
+        times = config.sla_policy().due(applied.level, entitlement.region, facts.created, zone=own_zone,
+                                        holidays=entitlement.holidays)
         due = times.due
         reminders = tuple(sorted((r.at, due if r.at >= 1 else times.reminders[r.at]) for r in config.reminders))
         pending = _pending(reminders, now)
@@ -126,6 +128,7 @@ def decide(facts: RequestFacts, entitlement: Entitlement | None, config: Mapping
         customer=entitlement.customer if entitlement else None,
         region=entitlement.region if entitlement else None,
         time_zone=zone,
+        holidays=entitlement.holidays if entitlement else None,
         jira_priority=config.levels[applied.level].jira_priority if entitled else None,
         labels_add=labels_add,
         labels_remove=labels_remove,
@@ -193,13 +196,24 @@ def local_and_utc(instant: datetime, zone: str) -> str:
     return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({zone}), {utc}"
 
 
-def _calendar_words(level: str, region: str, zone: str, config: MappingConfig) -> str:
+def _calendar_words(level: str, region: str, zone: str, config: MappingConfig,
+                    holidays: tuple[str, str | None] | None = None) -> str:
     calendar = config.levels[level].calendar
     if calendar == "24x7":
         return "around the clock (24x7)"
     if calendar == "24x5-global":
         return "on the global business week (24x5: closed Friday 17:00 Los Angeles to Monday 10:00 Sydney)"
-    return f"on {region} working hours in {zone}, minus {region} public holidays"
+    whose = "-".join(filter(None, holidays)) if holidays else region
+    return f"on {region} working hours in {zone}, minus {whose} public holidays"
+
+
+def _target_words(level: str, region: str, config: MappingConfig) -> str:
+    target = config.sla_policy().target_for(level, region)
+    stated = config.levels[level].target
+    if isinstance(stated, timedelta):
+        return format_duration(target)
+    day = config.sla_policy().regions[region].day_length
+    return f"{format_duration(target)} ({stated} of {format_duration(day)})"
 
 
 def _with_comment(d: Decision, config: MappingConfig) -> Decision:
@@ -218,7 +232,8 @@ def _with_comment(d: Decision, config: MappingConfig) -> Decision:
         lines += [
             f"Level: {d.level}, {level.meaning}; Jira priority {d.jira_priority}.",
             f"Initial response due: {local_and_utc(d.due, d.time_zone)}.",
-            f"Target {format_duration(level.target)} counted {_calendar_words(d.level, d.region, d.time_zone, config)}"
+            f"Target {_target_words(d.level, d.region, config)} counted "
+            f"{_calendar_words(d.level, d.region, d.time_zone, config, d.holidays)}"
             f", from the request's creation at {local_and_utc(d.created, 'UTC')}.",
         ]
         if level.phone_in_comment:

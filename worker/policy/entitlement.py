@@ -12,11 +12,14 @@ from enum import StrEnum
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator, model_validator
 
-from worker.config.models import MappingConfig
+from worker.config.models import MappingConfig, check_holiday_calendar
 from worker.config.values import ZoneName
 from worker.policy.facts import RequestFacts
+from worker.bodies import shorten
+from worker.policy.language import LANGUAGE_NAMES, identify
+from worker.policy.vocabulary import canonical_product, normalise_sen, request_type_listed
 
 
 class ReasonCode(StrEnum):
@@ -36,19 +39,8 @@ class Reason:
     detail: str
 
 
-_SEN = re.compile(r"(?:SEN[\s-]*L?-?)?(\d{4,12})", re.IGNORECASE)
-
-
-def normalise_sen(raw: str | None) -> str | None:
-    """'SEN-12345678', 'SEN-L12345678', 'sen 12345678' or '12345678' -> 'SEN-12345678'; None if not a SEN."""
-    if raw is None:
-        return None
-    match = _SEN.fullmatch(raw.strip())
-    return f"SEN-{match[1]}" if match else None
-
-
 def _sen(value: Any) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = str(value)  # bare digits, unquoted in YAML or a number cell
     normal = normalise_sen(value) if isinstance(value, str) else None
     if normal is None:
@@ -87,11 +79,28 @@ class Entitlement(BaseModel):
     priority_purchased: bool = False
     admins: Annotated[tuple[str, ...], BeforeValidator(_names)] = ()  # emails, account ids, user names
     time_zone: ZoneName | None = None  # overrides the region's zone for this customer
+    # The customer's own public holidays (python-holidays codes), instead of the region's: a New
+    # York customer of AMER is not closed on a California holiday.
+    holiday_country: str | None = None
+    holiday_subdivision: str | None = None
 
     @field_validator("region")
     @classmethod
     def _upper(cls, value: str) -> str:
         return value.strip().upper()
+
+    @model_validator(mode="after")
+    def _holidays(self) -> "Entitlement":
+        if self.holiday_subdivision is not None and self.holiday_country is None:
+            raise ValueError("holiday_subdivision needs holiday_country beside it (e.g. US and NY)")
+        if self.holiday_country is not None:
+            check_holiday_calendar(self.holiday_country, self.holiday_subdivision)
+        return self
+
+    @property
+    def holidays(self) -> tuple[str, str | None] | None:
+        """The customer's own holiday calendar (country, subdivision), or None for the region's."""
+        return (self.holiday_country, self.holiday_subdivision) if self.holiday_country else None
 
     def has_product(self, product: str) -> bool:
         return product.casefold() in {p.casefold() for p in self.products}
@@ -126,7 +135,7 @@ def check_entitlement(facts: RequestFacts, record: Entitlement | None, config: M
         reasons.append(Reason(ReasonCode.SEN_UNKNOWN, f"{sen} is not in the entitlement records"))
     elif record.sen != sen:
         raise ValueError(f"{facts.issue_key}: record for {record.sen} given for {sen}")
-    product = _product(facts, record)
+    product = _product(facts, record, config)
     if record is not None:
         reasons += _priority(record, product, config)
         reasons += _maintenance(facts, record, config)
@@ -138,13 +147,18 @@ def check_entitlement(facts: RequestFacts, record: Entitlement | None, config: M
     return reasons
 
 
-def _product(facts: RequestFacts, record: Entitlement | None) -> str | None:
-    """The product the request is about; when it names none, a single-product SEN's product."""
+def _product(facts: RequestFacts, record: Entitlement | None, config: MappingConfig) -> str | None:
+    """The product the request is about (by any of its names, worker/policy/vocabulary.py); when
+    it names none, a single-product SEN's product."""
     if facts.product:
-        return facts.product
+        return canonical_product(facts.product, config)
     if record is not None and len(record.products) == 1:
-        return record.products[0]
+        return canonical_product(record.products[0], config)
     return None
+
+
+def _on_record(record: Entitlement, product: str, config: MappingConfig) -> bool:
+    return any(canonical_product(p, config).casefold() == product.casefold() for p in record.products)
 
 
 def _canonical(product: str, names: Any) -> str | None:
@@ -159,7 +173,8 @@ def _priority(record: Entitlement, product: str | None, config: MappingConfig) -
         why = (f"Priority Support was not purchased for {record.sen}, and it is bundled only with "
                f"{' or '.join(rules.bundled_deployments)} licences (this one is {record.deployment})")
         return [Reason(ReasonCode.NOT_PRIORITY, why)]
-    candidates = [product] if product and record.has_product(product) else list(record.products)
+    candidates = ([product] if product and _on_record(record, product, config)
+                  else [canonical_product(p, config) for p in record.products])
     shortfalls = []
     for name in candidates:
         bundled = _canonical(name, rules.bundled)
@@ -197,7 +212,7 @@ def _product_covered(facts: RequestFacts, record: Entitlement | None, product: s
     problems = []
     if _canonical(product, config.products.covered) is None:
         problems.append(f"{product} is not a product Priority Support covers")
-    if record is not None and not record.has_product(product):
+    if record is not None and not _on_record(record, product, config):
         problems.append(f"{product} is not on {record.sen} ({', '.join(record.products) or 'no products'})")
     return [Reason(ReasonCode.PRODUCT_NOT_COVERED, "; ".join(problems))] if problems else []
 
@@ -243,17 +258,40 @@ def _release(facts: RequestFacts, product: str | None, config: MappingConfig) ->
 
 
 def _scope(facts: RequestFacts, config: MappingConfig) -> list[Reason]:
-    request_type = {t.casefold() for t in (facts.request_type_name, facts.request_type_id) if t}
     found: dict[str, str] = {}
     for rule in config.out_of_scope.rules:
-        wanted = {t.casefold() for t in rule.request_types}
-        if request_type & wanted:
-            found.setdefault(rule.category, f"the request type {facts.request_type_name or facts.request_type_id!r}")
-        value = facts.extra_fields.get(rule.field) if rule.field else None
-        if value and value.casefold() in {v.casefold() for v in rule.values}:
-            found.setdefault(rule.category, f"{rule.field} is {value!r}")
+        why = _rule_matches(rule, facts)
+        if why:
+            found.setdefault(rule.category, why)
     if not found:
         return []
     words = config.out_of_scope.categories
     detail = "; ".join(f"{why} means {words[category]}" for category, why in found.items())
     return [Reason(ReasonCode.OUT_OF_SCOPE, f"{detail}, which Priority Support does not include")]
+
+
+def _rule_matches(rule, facts: RequestFacts) -> str | None:
+    """Why `rule` matches the request, in words; None when it does not."""
+    if rule.request_types and request_type_listed(facts.request_type_name, facts.request_type_id, rule.request_types):
+        return f"the request type {facts.request_type_name or facts.request_type_id!r}"
+    value = facts.extra_fields.get(rule.field) if rule.field else None
+    if value and value.casefold() in {v.casefold() for v in rule.values}:
+        return f"{rule.field} is {value!r}"
+    for fact in rule.search:
+        text = getattr(facts, fact)
+        found = next((m for p in rule.patterns if text and (m := re.search(p, text))), None)
+        if found:
+            return f"the {fact} says {shorten(found[0], 60)!r}"
+    if rule.language is not None:
+        return _other_language(rule.language, facts)
+    return None
+
+
+def _other_language(rule, facts: RequestFacts) -> str | None:
+    guess = identify(facts.summary, facts.description, supported=rule.supported)
+    if (guess is None or guess.language in rule.supported or guess.confidence < rule.min_confidence
+            or guess.letters < rule.min_letters):
+        return None
+    name = LANGUAGE_NAMES.get(guess.language, guess.language)
+    served = " or ".join(LANGUAGE_NAMES.get(code, code) for code in rule.supported)
+    return f"the request is written in {name}, not {served} (confidence {guess.confidence:.2f})"

@@ -18,6 +18,9 @@ from worker.instants import within_range
 # Jira's limit for a single-line text field, an option, a version or a summary: a longer value
 # is no real fact, and cutting it (with an ellipsis, so it can never match) bounds every echo.
 FACT_CHARS = 255
+# A description is read only for the language and pattern rules, never echoed: enough text for
+# them, bounded work per request.
+DESCRIPTION_CHARS = 8000
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class RequestFacts:
     issue_id: str | None = None
     created: datetime | None = None
     summary: str | None = None
+    description: str | None = None  # read only when an out-of-scope rule looks at it
     sen: str | None = None
     product: str | None = None
     version: str | None = None
@@ -97,6 +101,26 @@ def _request_type(value: Any) -> tuple[str | None, str | None]:
     return text, text
 
 
+def description_text(value: Any) -> str | None:
+    """The description's text: wiki markup as Jira REST v2 and webhooks send it, or the text nodes
+    of an Atlassian Document Format document (REST v3), cut to DESCRIPTION_CHARS."""
+    if isinstance(value, str):
+        return value[:DESCRIPTION_CHARS].strip() or None
+    parts: list[str] = []
+    size = 0
+    stack = [value]
+    while stack and size < DESCRIPTION_CHARS:  # iterative: a document nested 1,000 deep is no crash
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("type") == "text" and isinstance(node.get("text"), str):
+                parts.append(node["text"])
+                size += len(node["text"]) + 1
+            stack.extend(reversed(node["content"]) if isinstance(node.get("content"), list) else ())
+        elif isinstance(node, list):
+            stack.extend(reversed(node))
+    return " ".join(parts)[:DESCRIPTION_CHARS].strip() or None
+
+
 def _reporter(value: Any) -> Reporter | None:
     if not isinstance(value, dict):
         return None
@@ -133,6 +157,7 @@ def extract_facts(webhook_issue: Mapping[str, Any], config: MappingConfig) -> Re
         issue_id=field_text(issue.get("id")),
         created=parse_jira_datetime(created_raw) if created_raw else None,
         summary=field_text(read("summary", "summary")),
+        description=description_text(read("description", "description")) if config.reads_description else None,
         sen=field_text(read("sen", ids.sen)),
         product=field_text(read("product", ids.product)),
         version=field_text(read("version", ids.version)),

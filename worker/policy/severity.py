@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from worker.config.models import MappingConfig
+from worker.policy import vocabulary
 from worker.policy.facts import RequestFacts
 
 
@@ -69,11 +70,9 @@ def assess_severity(facts: RequestFacts, config: MappingConfig) -> Severity:
 
 
 def is_production(facts: RequestFacts, config: MappingConfig) -> bool:
-    """False only when the request says its environment is something other than production."""
-    if facts.environment is None:
-        return True
-    production = {value.strip().casefold() for value in config.environments.production_values}
-    return facts.environment.strip().casefold() in production
+    """False only when the request says its environment is something other than production
+    (any of `environments.production_values`' spellings, worker/policy/vocabulary.py)."""
+    return vocabulary.is_production(facts.environment, config)
 
 
 def apply_environment_cap(level: str, facts: RequestFacts, config: MappingConfig) -> AppliedLevel:

@@ -1,7 +1,8 @@
 """Reminder escalations before a breach (docs/POLICY.md 5; docs/DESIGN.md decisions 2-5).
 
     triage ──schedule_for_decision──▶ Redis schedule (store.py: due zset, claimed zset)
-    beat ──dispatch_due (every DISPATCH_INTERVAL_SECONDS)──▶ claim + queue fire_reminder, atomically
+    beat's clock loop ──dispatch_due (every DISPATCH_INTERVAL_SECONDS)──▶ claim + queue fire_reminder
+        onto the time lane (psw-time, its own worker), atomically (worker/timekeeper.py)
     fire_reminder ──▶ re-read Jira; answered: cancel; else labels, chat, comment; mark fired
     webhooks (comment_created, jira:issue_updated) ──request_changed──▶ check / re-triage
     beat ──reconcile (every RECONCILE_INTERVAL_SECONDS)──▶ triage missed requests, rebuild schedule

@@ -1,6 +1,7 @@
-"""The beat's job: claim the reminders that fell due and queue one ordinary task for each.
+"""Claim the reminders that fell due and queue one ordinary task for each.
 
-Runs every DISPATCH_INTERVAL_SECONDS (beat -> `dispatch_due` task). Claiming and queueing are
+Runs every DISPATCH_INTERVAL_SECONDS in the beat's clock loop (worker/timekeeper.py), which
+queues the firings onto the time lane (TIME_QUEUE, worker/queues.py). Claiming and queueing are
 one Redis script per batch (store.py). The Celery messages are made here, exactly as
 `send_task` would make them (worker/queueing.py), and the script pushes only those of the
 members it actually claimed.
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from worker.metrics import DISPATCH_LAG, REMINDER_BACKLOG
+from worker.metrics import DISPATCH_LAG
 from worker.reminders.store import ReminderStore
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,4 @@ def dispatch_due(store: ReminderStore, message_for: Callable[[str], bytes], queu
                     result.requeued)
     if result.queued or result.requeued:
         log.info("reminders: queued %d due, %d again", result.queued, result.requeued)
-    for state, count in store.counts(now).items():
-        REMINDER_BACKLOG.labels(state=state).set(count)
     return result

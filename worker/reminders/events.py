@@ -59,6 +59,7 @@ class Change:
     check: str | None = None  # why the request may have been answered
     retriage: str | None = None  # why the decision may change
     ignored: str | None = None  # why nothing is to be done
+    resolved: bool = False  # the body shows the request resolved (it leaves the console's board)
 
     @property
     def relevant(self) -> bool:
@@ -104,7 +105,7 @@ def _update(body: Mapping[str, Any], rules: ChangeRules, field_id_of: FieldIdOf)
         return Change(issue=None, ignored="jira:issue_updated without an issue key")
     items = sequence(mapping(body.get("changelog")).get("items"))
     fields = mapping(issue.get("fields"))
-    check, retriage = None, None
+    check, retriage, resolved = None, None, False
     for item in items:
         if not isinstance(item, Mapping):
             continue
@@ -112,7 +113,8 @@ def _update(body: Mapping[str, Any], rules: ChangeRules, field_id_of: FieldIdOf)
         if field_id == "status":
             name, category = status_of(fields)
             name = name or text(item.get("toString")) or ""
-            if category == "done" or name.casefold() in {s.casefold() for s in rules.responded_statuses}:
+            resolved = category == "done"
+            if resolved or name.casefold() in {s.casefold() for s in rules.responded_statuses}:
                 check = f"status changed to {name}"
         elif field_id in rules.facts:
             retriage = retriage or f"{rules.facts[field_id]} changed"
@@ -122,7 +124,7 @@ def _update(body: Mapping[str, Any], rules: ChangeRules, field_id_of: FieldIdOf)
             if not (isinstance(level, str) and rules.jira_priority.get(level) == new):
                 retriage = retriage or f"priority changed to {shorten(str(new))}"
     if check or retriage:
-        return Change(issue=key, check=check, retriage=retriage)
+        return Change(issue=key, check=check, retriage=retriage, resolved=resolved)
     return Change(issue=key, ignored="no change the reminders depend on")
 
 

@@ -18,6 +18,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from worker import clock
+from worker import open_requests
 from worker.jira.errors import JiraRejected
 from worker.jira.gateway import label_update
 from worker.reminders import response
@@ -28,7 +30,7 @@ from worker.reminders.actions import (
     post_chat,
     render_comment,
 )
-from worker.metrics import REMINDERS
+from worker.metrics import REMINDERS, REMINDERS_LATE
 from worker.policy.decision import PROPERTY, iso_utc
 from worker.reminders.plan import threshold_code
 from worker.reminders.schedule import cancel_reminders, configured_codes, plan_or_none
@@ -114,6 +116,7 @@ def _fire_held(services, store: ReminderStore, name: str, issue_key: str, code: 
     verdict, comments = read_verdict(gateway, issue_key, fields, plan.cycle, settings)
     if verdict.answered:
         cancel_reminders(services, issue_key, verdict.evidence, cycle=plan.cycle, plan=plan)
+        open_requests.answered(services.redis, issue_key, verdict.state, verdict.evidence, plan.cycle)
         return Outcome("cancelled", issue_key, verdict.evidence)
 
     config = services.config()
@@ -156,6 +159,7 @@ def _fire_held(services, store: ReminderStore, name: str, issue_key: str, code: 
     if comment is not None:
         gateway.add_internal_comment(issue_key, comment)
         actions.append("comment")
+    _count_if_late(name, threshold.instant, settings)
     store.mark_fired(issue_key, plan.cycle, code)
     store.release(name)
     services.audit.record(issue_key, "reminder", threshold=code, cycle=plan.cycle, level=plan.level,
@@ -163,6 +167,17 @@ def _fire_held(services, store: ReminderStore, name: str, issue_key: str, code: 
                           actions=actions, jira_calls=len(gateway.call_log))
     log.info("reminder %s: fired %s%% (%s)", issue_key, code, ", ".join(actions) or "no actions")
     return Outcome("fired", issue_key, ", ".join(actions))
+
+
+def _count_if_late(name: str, instant: datetime, settings: ReminderSettings) -> None:
+    # Measured once its actions are done, so a firing that retried counts once. Whatever held it
+    # up (beat or the time lane's worker down or saturated, a slow Jira): alerted on as
+    # PSWRemindersLate (deploy/alerts/).
+    late = (clock.now() - instant).total_seconds()
+    if late > settings.late_after:
+        REMINDERS_LATE.inc()
+        log.warning("reminder %s: fired %.0f s after its instant (REMINDER_LATE_AFTER_SECONDS %g)",
+                    name, late, settings.late_after)
 
 
 def read_verdict(gateway, issue_key: str, fields: dict, cycle: int,
@@ -206,5 +221,6 @@ def check_request(services, ref: str, reason: str, settings: ReminderSettings) -
     if not verdict.answered:
         return Outcome("still_waiting", issue_key, verdict.evidence)
     cancel_reminders(services, issue_key, f"{reason}: {verdict.evidence}", cycle=plan.cycle, plan=plan)
+    open_requests.answered(services.redis, issue_key, verdict.state, verdict.evidence, plan.cycle)
     return Outcome("cancelled", issue_key, verdict.evidence)
 

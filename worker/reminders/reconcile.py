@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from worker import open_requests
 from worker.metrics import RECONCILED
 from worker.policy.decision import PROPERTY
 from worker.reminders.schedule import plan_or_none, rebuild_missing
@@ -123,17 +124,22 @@ def reconcile(services, now: datetime, queue_triage: Callable[[str, str], None],
             queue_triage(key, f"{REPAIR_REASON}: triage begun on the issue and not finished")
             report.queued_for_repair.append(key)
             RECONCILED.labels(result="queued_for_repair").inc()
+    seen = []
     for issue in gateway.search(open_jql(config, settings), fields=["created"],
                                 properties=[PROPERTY], limit=settings.reconcile_max_issues):
         report.open_seen += 1
         key = issue.get("key")
+        seen.append(key)
         plan = plan_or_none(key, (issue.get("properties") or {}).get(PROPERTY)) if key else None
         if plan is None:
             continue
+        open_requests.record_missing(services.redis, key, issue["properties"][PROPERTY], issue.get("fields"))
         added = rebuild_missing(services, plan, now)
         if added:
             report.rebuilt[key] = added
             RECONCILED.labels(result="reminders_rebuilt").inc(len(added))
+    if report.open_seen < settings.reconcile_max_issues:  # the search was complete: the board drops the rest
+        open_requests.prune(services.redis, seen, now, now - timedelta(days=settings.open_lookback_days, hours=-1))
     log.info("reconcile: %d untriaged queued (of %d seen), %d half-done queued for repair, reminders rebuilt on %d issue(s) (of %d open)",
              len(report.queued_for_triage), report.untriaged_seen, len(report.queued_for_repair), len(report.rebuilt), report.open_seen)
     return report

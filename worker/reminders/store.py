@@ -213,13 +213,15 @@ class ReminderStore:
         return Claimed(int(fresh), int(again))
 
     def counts(self, now: datetime) -> dict[str, int]:
+        """Reminders by state at `now`: scheduled (due later), due (due, not yet claimed),
+        claimed (lease running), lapsed (claimed, lease ran out: handed out again next tick)."""
         pipe = self.redis.pipeline(transaction=False)
         pipe.zcard(DUE)
         pipe.zcount(DUE, "-inf", epoch(now))
         pipe.zcard(CLAIMED)
         pipe.zcount(CLAIMED, "-inf", epoch(now))
-        due, overdue, claimed, lapsed = pipe.execute()
-        return {"due": due, "overdue": overdue, "claimed": claimed, "lapsed": lapsed}
+        waiting, due, claimed, lapsed = pipe.execute()
+        return {"scheduled": waiting - due, "due": due, "claimed": claimed - lapsed, "lapsed": lapsed}
 
     # -- firing ----------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
-"""Celery tasks of the reminder escalations: thin. The beat runs `dispatch_due` and `reconcile`;
-`dispatch_due` queues one `fire_reminder` per due reminder; webhooks queue `request_changed`.
+"""Celery tasks of the reminder escalations: thin. The beat's clock loop (worker/timekeeper.py)
+queues one `fire_reminder` per due reminder onto the time lane (TIME_QUEUE); beat runs
+`reconcile`; webhooks queue `request_changed`.
 
 Jira failures become retries with worker.jira.retry's countdown (never a sleep), kept well under
 the visibility timeout; a claimed reminder's lease is stretched to cover the wait.
@@ -11,7 +12,7 @@ from datetime import timedelta
 
 from celery import shared_task
 
-from worker import clock
+from worker import clock, open_requests
 from worker.celery_app import QUEUE
 from worker.jira.errors import JiraError
 from worker.jira.retry import countdown_cap
@@ -20,7 +21,6 @@ from worker.queueing import task_message
 from worker.reminders import firing
 from worker.reminders.actions import ChatUnavailable
 from worker.reminders.dispatch import FIRE_TASK
-from worker.reminders.dispatch import dispatch_due as dispatch
 from worker.reminders.events import ChangeRules, FieldIds, classify
 from worker.reminders.reconcile import TRIAGE_TASK
 from worker.reminders.reconcile import reconcile as sweep
@@ -65,6 +65,8 @@ def request_changed(self, delivery_id: str) -> dict:
         result = {"status": "ignored", "issue": change.issue, "why": change.ignored}
         if change.relevant:
             result = {"status": "noted", "issue": change.issue}
+        if change.resolved:
+            open_requests.close(svc.redis, change.issue)  # off the console's board, reminders or not
         if change.check:
             outcome = firing.check_request(svc, change.issue, change.check, settings)
             result.update(issue=outcome.issue_key, check=change.check, outcome=outcome.status)
@@ -92,16 +94,6 @@ def fire_reminder(self, member: str) -> dict:
                        on_retry=lambda countdown: store.hold(member, clock.now() + timedelta(seconds=countdown) + hold))
     TASKS.labels(task="fire_reminder", outcome="ok").inc()
     return {"status": outcome.status, "issue": outcome.issue_key, "detail": outcome.detail}
-
-
-@shared_task(bind=True, name="worker.reminders.tasks.dispatch_due", acks_late=True)
-def dispatch_due(self) -> dict:
-    svc = services()
-    settings = services().settings.reminders
-    result = dispatch(ReminderStore(svc.redis), lambda member: task_message(self.app, FIRE_TASK, [member], QUEUE),
-                      QUEUE, clock.now(), timedelta(seconds=settings.lease), batch=settings.dispatch_batch)
-    TASKS.labels(task="dispatch_due", outcome="ok").inc()
-    return {"queued": result.queued, "requeued": result.requeued}
 
 
 @shared_task(bind=True, name="worker.reminders.tasks.reconcile", acks_late=True)

@@ -1,0 +1,58 @@
+"""Every entitlement check of a decision, passed or failed, with its reason. Pure.
+
+The decision records only the checks that failed (worker/policy/entitlement.py reports every
+failing rule, each with a sentence); the rest passed, or could not be judged without an
+entitlement record. This lists them all in docs/POLICY.md section 4's order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from worker.policy.entitlement import ReasonCode
+
+PASS, FAIL, NOT_CHECKED = "pass", "fail", "not checked"
+
+# (code, the check in words, what passing means, needs the entitlement record)
+CHECKS = (
+    (ReasonCode.SEN_MISSING, "the request gives a SEN", "the request gives {sen}", False),
+    (ReasonCode.SEN_UNKNOWN, "the SEN is in the entitlement records",
+     "{sen} is in the records: {customer}, region {region}", False),
+    (ReasonCode.NOT_PRIORITY, "Priority Support purchased or bundled",
+     "purchased for the SEN, or bundled with its licence", True),
+    (ReasonCode.MAINTENANCE_EXPIRED, "maintenance current at creation",
+     "maintenance had not ended when the request was created", True),
+    (ReasonCode.PRODUCT_NOT_COVERED, "product covered and on the SEN",
+     "the request's product is covered and on the SEN", False),
+    (ReasonCode.REPORTER_NOT_ADMIN, "reporter is an admin contact",
+     "the reporter is an admin contact of the SEN", True),
+    (ReasonCode.UNSUPPORTED_RELEASE, "release supported",
+     "the version is neither a pre-release nor past End of Life (or none was given)", False),
+    (ReasonCode.OUT_OF_SCOPE, "request in scope", "no out-of-scope request type or field value", False),
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    code: str
+    result: str  # PASS, FAIL, NOT_CHECKED
+    reason: str
+
+
+def checklist(prop: dict[str, Any]) -> list[Check]:
+    failed: dict[str, str] = {}
+    for reason in prop.get("reasons") or ():
+        if isinstance(reason, dict) and isinstance(reason.get("code"), str):
+            failed.setdefault(reason["code"], str(reason.get("detail") or ""))
+    no_record = ReasonCode.SEN_MISSING in failed or ReasonCode.SEN_UNKNOWN in failed
+    words = {k: prop.get(k) or "?" for k in ("sen", "customer", "region")}
+    out = []
+    for code, name, passing, needs_record in CHECKS:
+        if code in failed:
+            out.append(Check(name, code.value, FAIL, failed[code]))
+        elif needs_record and no_record or (code is ReasonCode.SEN_UNKNOWN and ReasonCode.SEN_MISSING in failed):
+            out.append(Check(name, code.value, NOT_CHECKED, "needs the SEN's entitlement record"))
+        else:
+            out.append(Check(name, code.value, PASS, passing.format(**words)))
+    return out

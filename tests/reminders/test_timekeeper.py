@@ -1,0 +1,110 @@
+"""The beat's clock loop (worker/timekeeper.py): due reminders onto the time lane, lost triage tasks
+back onto the triage queue, on a real Redis; the loop outlives a Redis that goes away."""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+from datetime import datetime, timedelta, timezone
+
+import redis
+import time_machine
+from celery.signals import beat_init
+
+from tests.reminders.conftest import decision_property, make_services
+from worker import inflight, timekeeper
+from worker.celery_app import QUEUE, TIME_QUEUE, celery
+from worker.embedded_redis import free_port
+from worker.reminders import schedule_for_decision
+from worker.settings import Settings
+from worker.timekeeper import Timekeeper
+
+UTC = timezone.utc
+CREATED = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+FIRE = "worker.reminders.tasks.fire_reminder"
+TRIAGE = "worker.tasks.triage_request"
+
+
+def queued(client, queue: str) -> list[tuple[str, list, str]]:
+    """(task name, args, argsrepr) of every message on `queue`, oldest first."""
+    found = []
+    for raw in reversed(client.lrange(queue, 0, -1)):
+        envelope = json.loads(raw)
+        args, _kwargs, _embed = json.loads(base64.b64decode(envelope["body"]))
+        assert envelope["properties"]["delivery_info"]["routing_key"] == queue
+        found.append((envelope["headers"]["task"], args, envelope["headers"]["argsrepr"]))
+    return found
+
+
+def settings_for(redis_url: str, **env: str) -> Settings:
+    return Settings.from_env({"REDIS_URL": redis_url, **env})
+
+
+def test_a_tick_queues_due_firings_on_the_time_lane_and_nothing_behind_triage(redis_url, redis_client):
+    services = make_services(redis_url, redis_client)
+    schedule_for_decision(services, "PS-1", decision_property("L1", CREATED, CREATED), CREATED)
+    redis_client.lpush(QUEUE, b"a triage waiting its turn")
+    with time_machine.travel(CREATED + timedelta(minutes=46), tick=False):
+        tick = Timekeeper(celery, services.settings, redis_client).tick()
+    assert (tick.dispatched.queued, tick.recovered) == (2, [])
+    # Both passed while no beat ran; the firing of 50 % will find 75 % passed too and drop it.
+    assert [(name, args) for name, args, _ in queued(redis_client, TIME_QUEUE)] == [
+        (FIRE, ["PS-1|50"]), (FIRE, ["PS-1|75"])]
+    assert all(label.endswith(" issue=PS-1") for _, _, label in queued(redis_client, TIME_QUEUE))  # Flower finds it
+    assert redis_client.lrange(QUEUE, 0, -1) == [b"a triage waiting its turn"]
+
+
+def test_a_lost_workers_triage_is_queued_again_once_even_by_two_clocks(redis_url, redis_client):
+    now = datetime.now(UTC)
+    lost, running = inflight.member(TRIAGE, ["d-lost"]), inflight.member(TRIAGE, ["d-running"])
+    inflight.hold(redis_client, lost, now - timedelta(seconds=1))  # its worker stopped renewing
+    inflight.hold(redis_client, running, now + timedelta(seconds=20))
+    settings = settings_for(redis_url)
+    first, second = Timekeeper(celery, settings, redis_client), Timekeeper(celery, settings, redis_client)
+    assert first.tick(now).recovered == [lost]
+    assert second.tick(now).recovered == []
+    assert [(name, args) for name, args, _ in queued(redis_client, QUEUE)] == [(TRIAGE, ["d-lost"])]
+    assert redis_client.zrange(inflight.KEY, 0, -1) == [running.encode()]
+    assert redis_client.llen(TIME_QUEUE) == 0
+
+
+def test_the_loop_ticks_on_its_own_and_outlives_a_redis_that_goes_away(redis_url, redis_client, caplog):
+    dead = redis.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.2)
+    broken = Timekeeper(celery, settings_for(redis_url), dead)
+    with caplog.at_level(logging.WARNING, logger="worker.timekeeper"):
+        broken._tick_safely()
+        broken._tick_safely()
+    assert [r.getMessage() for r in caplog.records].count(
+        "clock: Redis does not answer (ConnectionError); reminders and recovery wait for it") == 1
+
+    services = make_services(redis_url, redis_client)
+    now = datetime.now(UTC)
+    prop = decision_property("L1", now - timedelta(minutes=30, seconds=1), now)
+    clock = Timekeeper(celery, settings_for(redis_url, DISPATCH_INTERVAL_SECONDS="0.1"), redis_client).start()
+    try:
+        schedule_for_decision(services, "PS-1", prop, now)  # its 50 % is due already
+        deadline = time.monotonic() + 3
+        while not redis_client.llen(TIME_QUEUE) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        clock.stop()
+    assert [(name, args) for name, args, _ in queued(redis_client, TIME_QUEUE)] == [(FIRE, ["PS-1|50"])]
+
+
+class BeatService:  # what beat_init sends: celery.beat.Service, of which the clock needs the app
+    app = celery
+
+
+def test_beat_init_starts_one_clock(redis_url, redis_client, monkeypatch):
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setattr(timekeeper, "_running", None)
+    beat_init.send(sender=BeatService())
+    started = timekeeper._running
+    try:
+        assert started is not None and started._thread.is_alive()
+        assert started.redis.connection_pool.connection_kwargs["port"] == redis_client.connection_pool.connection_kwargs["port"]
+        beat_init.send(sender=BeatService())  # an embedded beat signals too: still one
+        assert timekeeper._running is started
+    finally:
+        started.stop()
