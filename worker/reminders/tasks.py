@@ -25,13 +25,17 @@ from worker.reminders.events import ChangeRules, FieldIds, classify
 from worker.reminders.reconcile import TRIAGE_TASK
 from worker.reminders.reconcile import reconcile as sweep
 from worker.reminders.store import ReminderStore
-from worker.retrying import countdown_for, retry_or_fail
+from worker.retrying import BACKOFF_CAP, countdown_for, retry_or_fail
 from worker.runtime import services
 from worker.task_failures import failed_unexpectedly
 
 log = logging.getLogger(__name__)
 
 CHAT_RETRY_SECONDS = 30.0
+# fire_reminder's own backoff (5xx, timeouts) waits at most this long: a firing reads the issue,
+# its SLA and comments and writes twice, all in one attempt, so with Jira failing a third of the
+# calls it takes several attempts (the chaos run), and each must not wait a minute.
+REMINDER_BACKOFF_CAP = 10.0
 
 
 def _queue(task, name: str, args: list) -> None:
@@ -45,7 +49,9 @@ def _retry_or_fail(task, exc: Exception, name: str, *, on_retry=None):
         countdown = min(CHAT_RETRY_SECONDS * (task.request.retries + 1),
                         countdown_cap(services().settings.visibility_timeout))
     else:
-        countdown = countdown_for(exc, task.request.retries, services().settings.visibility_timeout)
+        # A reminder is worth little late and there are few at a time: back off briefly.
+        cap = REMINDER_BACKOFF_CAP if name == "fire_reminder" else BACKOFF_CAP
+        countdown = countdown_for(exc, task.request.retries, services().settings.visibility_timeout, cap)
     retry_or_fail(task, name, exc, countdown, on_retry)
 
 
