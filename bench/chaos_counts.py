@@ -115,8 +115,10 @@ class Counts:
     doubled: list[tuple[str, str, int]] = field(default_factory=list)
     unexpected: list[tuple[str, str]] = field(default_factory=list)
     early: list[tuple[str, str, float]] = field(default_factory=list)  # posted before its instant
-    lateness: list[float] = field(default_factory=list)  # seconds from instant to first comment
+    lateness: list[float] = field(default_factory=list)  # seconds from max(instant, triage) to first comment
     late: list[tuple[str, str, float]] = field(default_factory=list)
+    triage_seconds: list[float] = field(default_factory=list)  # creation to the first triage comment
+    triaged_late: list[tuple[str, float]] = field(default_factory=list)  # over `late_after`
 
     @property
     def lost(self) -> int:
@@ -145,6 +147,11 @@ def count(issues: Iterable[IssueState], config, cutoff: datetime, late_after: fl
         out.reminders_fired += sum(len(v) for v in fired.values())
         triaged_at = min((c.created for c in issue.comments if not c.public and _DECISION.search(c.body)),
                          default=None)
+        if triaged_at is not None:
+            took = (triaged_at - issue.created).total_seconds()
+            out.triage_seconds.append(took)
+            if took > late_after:
+                out.triaged_late.append((issue.key, round(took, 1)))
         for (cycle, code), instant in sorted(expected.items()):
             if (cycle, code) in fired:
                 continue
@@ -167,9 +174,13 @@ def count(issues: Iterable[IssueState], config, cutoff: datetime, late_after: fl
             if delay < -early_slack:
                 out.early.append((issue.key, code, delay))
             if (cycle, code) in expected:
-                out.lateness.append(delay)
-                if delay > late_after:
-                    out.late.append((issue.key, code, delay))
+                # A threshold already passed when the request was triaged fires at the triage: its
+                # lateness is the triage's (counted there), so it counts from the triage comment.
+                since = max(instant, triaged_at) if triaged_at is not None else instant
+                late = (first - since).total_seconds()
+                out.lateness.append(late)
+                if late > late_after:
+                    out.late.append((issue.key, code, round(late, 1)))
     return out
 
 
