@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from celery import shared_task
 
-from worker import clock, open_requests
+from worker import clock, inflight, open_requests, unstarted
 from worker.celery_app import QUEUE
 from worker.jira.errors import JiraError
 from worker.jira.retry import countdown_cap
@@ -58,6 +58,7 @@ def _retry_or_fail(task, exc: Exception, name: str, *, on_retry=None):
 @shared_task(bind=True, name="worker.reminders.tasks.request_changed", acks_late=True)
 def request_changed(self, delivery_id: str) -> dict:
     svc = services()
+    unstarted.started(svc.redis, inflight.member(self.name, [delivery_id]))
     body = svc.deliveries.body(delivery_id)
     if body is None:
         TASKS.labels(task="request_changed", outcome="expired").inc()
