@@ -202,15 +202,15 @@ class Stack:
         kids = children(self.services[name].process.pid)
         return kids[0] if kids else None
 
-    def kill_worker(self, name: str, pool: bool) -> str:
+    def kill_worker(self, name: str, pool: bool) -> str | None:
         main = self.main_pid(name)
         if main is None:
-            return f"{name}: not running (supervisor between restarts)"
+            return None  # the supervisor is between restarts
         target = main
         if pool:
             pool_kids = children(main)
             if not pool_kids:
-                return f"{name}: no pool process"
+                return None
             target = random.choice(pool_kids)
         os.kill(target, signal.SIGKILL)
         return f"{name} {'pool process' if pool else 'main process'} {target}"
@@ -439,12 +439,18 @@ def run_faults(stack: Stack, sim: Sim, run: Run, profile: Profile, stop: threadi
             continue
         at = time.time()
         if kind == "worker":
+            # By turns: a node's main process, the other node's pool process, that node's main
+            # process, the first node's pool process... so that a pool kill never meets a node
+            # still starting after its main process was killed 20 s before.
             workers = stack.workers()
             pool = worker_kills % 2 == 1 and profile.name != "quick"
-            name = workers[(worker_kills // 2) % len(workers)]
+            name = workers[((worker_kills + 1) // 2) % len(workers)]
             detail = stack.kill_worker(name, pool)
             kind = "worker-pool" if pool else "worker-main"
             worker_kills += 1
+            if detail is None:
+                log(f"fault: {kind} of {name} skipped: nothing to kill (still starting)")
+                continue
         elif kind == "redis":
             detail = stack.kill_redis(profile.redis_down)
         else:

@@ -43,8 +43,8 @@ def countdown_for(exc: Exception, attempt: int, visibility_timeout: int,
 
 
 def retry_or_fail(task, name: str, exc: Exception, countdown: float | None,
-                  on_retry: Callable[[float], None] | None = None) -> NoReturn:
-    if countdown is None or task.request.retries >= MAX_RETRIES:
+                  on_retry: Callable[[float], None] | None = None, max_retries: int = MAX_RETRIES) -> NoReturn:
+    if countdown is None or task.request.retries >= max_retries:
         TASKS.labels(task=name, outcome="failed").inc()
         log.error("%s %s gave up: %s", name, task.request.id, exc)
         raise exc
@@ -52,4 +52,4 @@ def retry_or_fail(task, name: str, exc: Exception, countdown: float | None,
         on_retry(countdown)
     TASKS.labels(task=name, outcome="retry").inc()
     log.warning("%s %s retrying in %.1fs: %s", name, task.request.id, countdown, exc)
-    raise task.retry(exc=exc, countdown=countdown, max_retries=MAX_RETRIES)
+    raise task.retry(exc=exc, countdown=countdown, max_retries=max_retries)

@@ -33,3 +33,34 @@ def test_jiras_retry_after_and_an_uncertain_writes_settle_time_are_not_cut_by_th
 
 def test_a_rejection_is_still_not_retried():
     assert countdown_for(JiraRejected("no", status=400), 0, VT) is None
+
+
+class _Task:
+    """What retry_or_fail uses of a bound Celery task."""
+
+    def __init__(self, retries: int):
+        self.request = type("Request", (), {"retries": retries, "id": "t-1"})()
+        self.retried_with = None
+
+    def retry(self, **kwargs):
+        self.retried_with = kwargs
+        return RuntimeError("retry")  # what `raise task.retry(...)` raises here
+
+
+def test_a_firing_keeps_retrying_past_the_triages_limit_and_both_stop_at_their_own():
+    import pytest
+
+    from worker.reminders.tasks import REMINDER_MAX_RETRIES
+    from worker.retrying import MAX_RETRIES, retry_or_fail
+
+    error = JiraUnavailable("500")
+    triage = _Task(retries=MAX_RETRIES)
+    with pytest.raises(JiraUnavailable):
+        retry_or_fail(triage, "triage_request", error, 1.0)
+    firing = _Task(retries=MAX_RETRIES)
+    with pytest.raises(RuntimeError):
+        retry_or_fail(firing, "fire_reminder", error, 1.0, max_retries=REMINDER_MAX_RETRIES)
+    assert firing.retried_with["max_retries"] == REMINDER_MAX_RETRIES
+    with pytest.raises(JiraUnavailable):
+        retry_or_fail(_Task(retries=REMINDER_MAX_RETRIES), "fire_reminder", error, 1.0,
+                      max_retries=REMINDER_MAX_RETRIES)
