@@ -57,7 +57,9 @@ class ReminderSettings:
     dispatch_interval: float = 1.0  # seconds between two claims of due reminders (beat's clock loop)
     late_after: float = 30.0  # a reminder fired later than this after its instant counts as late
     dispatch_batch: int = 500  # reminders claimed and queued per Redis script call
-    lease: float = 300.0  # seconds a claimed reminder may take before it is handed out again
+    # Seconds a claimed reminder's firing may wait in the time lane before it is handed out again
+    # (a running firing holds it itself: worker/reminders/firing.py FIRING_HOLD).
+    lease: float = 60.0
     reconcile_interval: float = 600.0
     untriaged_lookback_minutes: int = 24 * 60  # how far back the sweep looks for missed webhooks
     untriaged_grace_minutes: int = 5  # younger requests may still have their webhook in flight

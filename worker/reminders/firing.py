@@ -15,6 +15,7 @@ Firing, in order (each step may end it):
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -62,6 +63,7 @@ def fire(services, name: str, now: datetime, settings: ReminderSettings, attempt
     token = store.lock(name, hold)
     if token is None:
         return _done(Outcome("busy", issue_key, "another firing of it is running"))
+    renewing = _Renewal(store, name, token, hold).start()
     try:
         return _done(_fire_held(services, store, name, issue_key, code, now, settings, attempt))
     except JiraRejected as exc:
@@ -71,13 +73,45 @@ def fire(services, name: str, now: datetime, settings: ReminderSettings, attempt
         log.error("reminder %s dropped: %s", name, exc)
         return _done(Outcome("failed", issue_key, str(exc)))
     finally:
+        renewing.stop()
         store.unlock(name, token)
 
 
+# A firing holds its claim and its lock this long, renewed every HOLD_RENEW_EVERY while it runs
+# (and stretched over a retry's countdown): a firing whose worker died gives both up within
+# FIRING_HOLD, and the clock hands the reminder out again. It used to hold them for the whole
+# task time limit (305 s): the chaos run's reminders caught in a killed worker came 5 minutes late.
+FIRING_HOLD = timedelta(seconds=30)
+HOLD_RENEW_EVERY = 10.0
+
+
 def hold_for(services) -> timedelta:
-    # As long as a task may run (Celery kills it at the time limit): a live firing keeps its
-    # claim and its lock; a firing whose worker died gives both up by then.
-    return timedelta(seconds=services.settings.task_time_limit + 5)
+    return FIRING_HOLD
+
+
+class _Renewal:
+    """Renews a running firing's claim and lock every HOLD_RENEW_EVERY seconds, from a thread."""
+
+    def __init__(self, store: ReminderStore, name: str, token: str, hold: timedelta):
+        self.store, self.name, self.token, self.hold = store, name, token, hold
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"renew {name}", daemon=True)
+
+    def start(self) -> "_Renewal":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(HOLD_RENEW_EVERY):
+            try:
+                self.store.relock(self.name, self.token, self.hold)
+                self.store.hold(self.name, clock.now() + self.hold)
+            except Exception as exc:  # a missed renewal costs at worst a second firing, which finds this one's marker
+                log.warning("reminder %s: could not renew its claim: %s", self.name, type(exc).__name__)
 
 
 def _done(outcome: Outcome) -> Outcome:

@@ -123,6 +123,13 @@ end
 return 0
 """
 
+_RELOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
 
 @dataclass(frozen=True)
 class Claimed:
@@ -138,6 +145,7 @@ class ReminderStore:
         self._defer = client.register_script(_DEFER)
         self._add_missing = client.register_script(_ADD_MISSING)
         self._unlock = client.register_script(_UNLOCK)
+        self._relock = client.register_script(_RELOCK)
 
     # -- scheduling ------------------------------------------------------------------------
 
@@ -241,6 +249,10 @@ class ReminderStore:
         token = uuid.uuid4().hex
         ok = self.redis.set(f"psw:reminders:lock:{name}", token, nx=True, px=int(ttl.total_seconds() * 1000))
         return token if ok else None
+
+    def relock(self, name: str, token: str, ttl: timedelta) -> bool:
+        """Stretch a lock this holder still has; False when it lapsed (or another holds it)."""
+        return bool(self._relock(keys=[f"psw:reminders:lock:{name}"], args=[token, int(ttl.total_seconds() * 1000)]))
 
     def unlock(self, name: str, token: str) -> None:
         self._unlock(keys=[f"psw:reminders:lock:{name}"], args=[token])
