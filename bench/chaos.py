@@ -78,7 +78,7 @@ class Profile:
     redis_down: float = 3.0  # seconds between the kill and the restart
 
 
-FULL = Profile("full", 300, 1.2, tuple(float(t) for t in range(20, 300, 20)), (95.0, 215.0), (155.0,),
+FULL = Profile("full", 300, 1.8, tuple(float(t) for t in range(20, 300, 20)), (95.0, 215.0), (155.0,),
                "2m", "2m30s")
 QUICK = Profile("quick", 60, 1.0, (12.0,), (27.0,), (42.0,), "1m", "1m15s")
 
