@@ -98,6 +98,8 @@ def main() -> None:
                 web, "/console/board?level=L3&customer=globex", args.rounds)))
             rows.append(("request page (decision, checks, SLA clock, audit)", timed(
                 web, "/console/requests/PS-7", args.rounds)))
+            rows.append((f"reminders page ({client.zcard('psw:reminders:due'):,} waiting)", timed(
+                web, "/console/reminders", args.rounds)))
         finally:
             client.flushdb()
             if server:

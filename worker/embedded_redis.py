@@ -76,10 +76,8 @@ class EmbeddedRedis:
     def _answers_as_ours(self) -> bool:
         try:
             client = redis.Redis.from_url(self.url, socket_connect_timeout=0.2, socket_timeout=0.2)
-            info = client.info()  # server and persistence, among others
-            # And done loading its AOF: INFO is served meanwhile, most commands refused (LOADING),
-            # which a restart after a kill with a large AOF showed (tests/integration/test_broker_loss.py).
-            return info.get("process_id") == self.process.pid and int(info.get("loading", 0)) == 0
+            # PING first: it fails while the AOF is loading, INFO does not.
+            return bool(client.ping()) and client.info("server").get("process_id") == self.process.pid
         except (redis.RedisError, OSError):
             return False
 

@@ -15,6 +15,7 @@ from typing import Any
 import holidays as holidays_lib
 
 from worker.policy.calendar import zone_named
+from worker.policy.sla import holidays_from_text, holidays_text
 
 UTC = timezone.utc
 WIDTH, LEFT, RIGHT = 1000, 170, 20
@@ -120,7 +121,8 @@ def picture(prop: dict[str, Any], config, now: datetime, responded_at: datetime 
         return None
     own_zone = zone if zone != config.regions[region].zone else None
     policy = config.sla_policy()
-    calendar = policy.calendar_for(level, region, zone=own_zone)
+    own_holidays = holidays_from_text(prop.get("holidays"))
+    calendar = policy.calendar_for(level, region, zone=own_zone, holidays=own_holidays)
     start = created
     # Past the due time the picture runs on as long again as the clock ran (an hour at least), so
     # a request breached days ago still shows its clock, not a sliver at the left.
@@ -155,13 +157,13 @@ def picture(prop: dict[str, Any], config, now: datetime, responded_at: datetime 
     if weekend is not None:
         rows.append(Row("global weekend", TOP + ROW_HEIGHT + ROW_GAP,
                         tuple(bands(list(weekend.intervals(start, end)), None, "weekend", zone))))
-    named = _holidays(config.regions[region], zone, start, end)
+    named = _holidays(config.regions[region], zone, start, end, own_holidays)
     holiday_bands = []
     for day, name in named:
         lo = max(start, datetime.combine(day, time(0), zone_named(zone)).astimezone(UTC))
         hi = min(end, datetime.combine(day + timedelta(days=1), time(0), zone_named(zone)).astimezone(UTC))
         holiday_bands.append(Band(x(lo), round(x(hi) - x(lo), 1), "holiday", f"{name}, {day.isoformat()} in {zone}", name))
-    rows.append(Row(f"{region} holidays", TOP + 2 * (ROW_HEIGHT + ROW_GAP), tuple(holiday_bands)))
+    rows.append(Row(f"{holidays_text(own_holidays) or region} holidays", TOP + 2 * (ROW_HEIGHT + ROW_GAP), tuple(holiday_bands)))
 
     marks = [Mark(x(created), "created", "created", f"created {_words(created, created, zone).split(' - ')[0]}")]
     for item in prop.get("reminders") or ():
@@ -183,14 +185,19 @@ def picture(prop: dict[str, Any], config, now: datetime, responded_at: datetime 
                    holidays=named, note=note)
 
 
-def _holidays(region, zone: str, start: datetime, end: datetime) -> list[tuple[date, str]]:
+def _holidays(region, zone: str, start: datetime, end: datetime, own=None) -> list[tuple[date, str]]:
+    """The holidays the clock stops for, as the calendar has them: the customer's own calendar
+    (`own`) or the region's less its re-opened ones, plus the extra closed dates."""
     local = zone_named(zone)
     first, last = start.astimezone(local).date(), end.astimezone(local).date()
     found: dict[date, str] = {}
-    if region.holidays.country:
-        table = holidays_lib.country_holidays(region.holidays.country, subdiv=region.holidays.subdivision,
-                                              years=range(first.year, last.year + 1))
-        found.update({day: name for day, name in table.items() if first <= day <= last})
+    country, subdivision = own or (region.holidays.country, region.holidays.subdivision)
+    reopen = () if own else region.holidays.reopen
+    reopened_names = {item.strip().casefold() for item in reopen if isinstance(item, str)}
+    if country:
+        table = holidays_lib.country_holidays(country, subdiv=subdivision, years=range(first.year, last.year + 1))
+        found.update({day: name for day, name in table.items() if first <= day <= last and day not in reopen
+                      and not {part.strip().casefold() for part in name.split(";")} <= reopened_names})
     for day in region.extra_closed:
         if first <= day <= last:
             found.setdefault(day, "closed (extra_closed in the config)")

@@ -36,7 +36,7 @@ class RequestView:
     responded: dict[str, Any] | None
     checks: list[Check]
     picture: clock_svg.Picture | None
-    waiting: list[tuple[str, str, str]]  # (threshold, "due"/"claimed", when)
+    waiting: list[tuple[str, str, str, str]]  # (threshold, "due"/"claimed", when, dispatch lag in words)
     audit: list[AuditLine]
 
 
@@ -93,9 +93,12 @@ def load(services, config, issue_key: str, now: datetime) -> RequestView | None:
             codes.add(threshold_code(item.get("at")))
         except (ValueError, AttributeError):
             continue
-    waiting = [(code, where, datetime.fromtimestamp(at, UTC).strftime("%a %d %b %H:%M UTC"))
-               for code, (where, at) in sorted(ReminderStore(services.redis).scheduled(issue_key, codes).items(),
-                                               key=lambda item: float(item[0]))]
+    waiting = []
+    for code, (where, at) in sorted(ReminderStore(services.redis).scheduled(issue_key, codes).items(),
+                                    key=lambda item: float(item[0])):
+        late = now.timestamp() - at
+        note = f"waiting {late:.0f} s for the beat" if where == "due" and late >= 0 else ""
+        waiting.append((code, where, datetime.fromtimestamp(at, UTC).strftime("%a %d %b %H:%M UTC"), note))
     audit = [AuditLine(str(e.get("at", "")), str(e.get("kind", "")), _summary(e),
                        json.dumps(e, indent=1, sort_keys=True, default=str)) for e in entries]
     return RequestView(issue_key, decision, source, state, responded, checklist(decision), picture, waiting, audit)

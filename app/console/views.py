@@ -8,13 +8,15 @@ from datetime import datetime, timedelta, timezone
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+import redis
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 
-from app.console import auth, board, csrf, request_page
+from app.console import auth, board, csrf, reminders_page, request_page
 from worker import clock, open_requests
 from worker.config.live import NoUsableConfig
 from worker.policy.calendar import zone_named
+from worker.policy.sla import holidays_from_text
 from worker.reminders.plan import threshold_code
 from worker.reminders.store import CLAIMED, DUE
 
@@ -32,7 +34,8 @@ def _services():
 
 
 def _page(template: str, status: int = 200, **context):
-    return render_template(f"console/{template}", user=g.get("console_user"), **context), status
+    return render_template(f"console/{template}", user=g.get("console_user"),
+                           can_sign_out=g.get("console_session", False), **context), status
 
 
 def _problem(status: int, title: str, message: str):
@@ -45,6 +48,7 @@ def _guard():
         return _problem(404, "The console is off", "Set ADMIN_TOKEN to turn the console on (as for the admin API).")
     csrf.protect()
     g.console_user = auth.current_user()
+    g.console_session = "sid" in session  # signed in with the token (a proxy's user has nothing to sign out of)
     return None
 
 
@@ -116,6 +120,11 @@ def sign_out():
     return redirect(url_for("console.sign_in"), code=303)
 
 
+@bp.errorhandler(redis.RedisError)
+def _no_redis(_exc):
+    return _problem(503, "Redis does not answer", "The console reads everything from Redis; try again shortly.")
+
+
 @bp.errorhandler(NoUsableConfig)
 def _no_config(exc: NoUsableConfig):
     return _problem(503, "No usable mapping config", str(exc))
@@ -145,7 +154,8 @@ def _time_left(config, row, now: datetime) -> str:
     if level not in config.levels or region not in config.regions:
         return "level or region no longer in the config"
     own_zone = row["zone"] if row["zone"] != config.regions[region].zone else None
-    calendar = config.sla_policy().calendar_for(level, region, zone=own_zone)
+    calendar = config.sla_policy().calendar_for(level, region, zone=own_zone,
+                                                holidays=holidays_from_text(row.get("holidays")))
     left = calendar.elapsed(now, datetime.fromtimestamp(row["due"], UTC)).total_seconds()
     if left < 0:
         return f"{_duration(left)} over"
@@ -211,7 +221,9 @@ def board_page():
             "responded": _when(answer["at"], "UTC")["utc"] if answer else None,
         })
     pages = max(1, -(-len(built.rows) // PER_PAGE))
-    return _page("board.html", board=built, lines=lines, filters=filters, page=page, pages=pages,
+    # One prefix for every row: url_for per row is measurable. Keys are Jira's (PS-123), escaped by Jinja.
+    request_base = url_for("console.request_view", issue_key="PS-1")[:-len("PS-1")]
+    return _page("board.html", board=built, lines=lines, filters=filters, page=page, pages=pages, request_base=request_base,
                  levels=list(config.levels), regions=list(config.regions), states=board.STATES,
                  now=_when(now.timestamp(), "UTC")["utc"], args={k: v for k, v in request.args.items() if k != "page"})
 
@@ -227,3 +239,13 @@ def request_view(issue_key: str):
         return _problem(404, f"{issue_key}: no decision recorded",
                         "The worker has no triage of this request in its records (open requests and the audit trail).")
     return _page("request.html", view=view, link=jira_link(issue_key), key=issue_key)
+
+
+@bp.get("/reminders")
+@signed_in
+def reminders():
+    now = clock.now()
+    settings = _services().settings
+    return _page("reminders.html", view=reminders_page.load(_services().redis, now), stamp=now.timestamp(),
+                 now=_when(now.timestamp(), "UTC")["utc"], duration=_duration,
+                 lag_limit=settings.liveness.reminder_max_wait, interval=settings.reminders.dispatch_interval)

@@ -152,6 +152,7 @@ def test_a_trusted_proxy_names_the_user_and_no_one_else_can(settings):
     resp = web.get("/console/board", headers=user, environ_base={"REMOTE_ADDR": "10.1.2.3"})
     assert resp.status_code == 200 and "ops@example.com" in resp.get_data(as_text=True)
     assert web.get("/console/board", headers=user, environ_base={"REMOTE_ADDR": "192.0.2.7"}).status_code == 302
+    assert "Sign out</button>" not in resp.get_data(as_text=True)  # nothing to sign out of here
     hostile = {"X-Forwarded-User": "a\x1b[31mb"}
     assert web.get("/console/board", headers=hostile, environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code == 302
 
@@ -170,6 +171,14 @@ def test_sign_in_never_redirects_out_of_the_console(web, target):
     form = web.get("/console/sign-in")
     resp = web.post("/console/sign-in", data={"token": TOKEN, "csrf_token": csrf_of(form), "next": target})
     assert resp.headers["Location"] == "/console/board"
+
+
+def test_redis_down_is_a_clear_503(settings):
+    from worker.embedded_redis import free_port
+
+    web = create_app(replace(settings, admin_token=TOKEN, redis_url=f"redis://127.0.0.1:{free_port()}/0")).test_client()
+    resp = sign_in(web)  # the session record cannot be written
+    assert resp.status_code == 503 and "Redis does not answer" in resp.get_data(as_text=True)
 
 
 def test_pages_are_not_cached_framed_or_scripted(signed_in):
@@ -272,7 +281,7 @@ def test_a_request_page_shows_decision_checks_clock_and_audit(signed_in, redis_c
     # closed period (Friday 17:00 to Monday 09:00); the global weekend in it; no holiday.
     assert 'data-closed-periods="1"' in page
     assert page.count('<rect class="closed"') == 1 and page.count('<rect class="weekend"') == 1
-    assert page.count('<tr class="pass"') == 8
+    assert page.count('<tr class="pass"') == 9  # the eight rules and 'every fact readable'
     assert "written: L3, due 2026-12-07T14:00:00Z" in page
     assert re.search(r"Waiting reminders.*?75 % due Mon 07 Dec 13:00 UTC", page, re.S)
 
@@ -284,7 +293,7 @@ def test_a_request_not_entitled_is_explained_from_the_audit_trail(signed_in, red
     assert "NOT ENTITLED" in page and "No clock: the request is not entitled" in page
     assert re.search(r'<tr class="fail" data-code="MAINTENANCE_EXPIRED">.*?maintenance for SEN-10000003 ended',
                      page, re.S)
-    assert page.count('<tr class="pass"') == 7
+    assert page.count('<tr class="pass"') == 8
 
 
 @pytest.mark.parametrize("key, status, message", [
@@ -296,3 +305,56 @@ def test_a_request_page_for_an_unknown_or_hostile_key(signed_in, key, status, me
     resp = signed_in.get(f"/console/requests/{key}")
     assert resp.status_code == status
     assert message in resp.get_data(as_text=True)
+
+
+# -- reminders ------------------------------------------------------------------------------------
+
+
+def test_the_reminders_page_shows_what_waits_the_dispatch_lag_and_the_beat(signed_in, redis_client, board_requests):
+    from worker.liveness import beat_tick
+    from worker.reminders.store import CLAIMED
+
+    redis_client.zadd(CLAIMED, {"PS-3|50": (NOW + timedelta(minutes=4)).timestamp()})
+    redis_client.zrem("psw:reminders:due", "PS-3|50")
+    beat_tick(redis_client, (NOW - timedelta(seconds=3)).timestamp())
+    page = signed_in.get("/console/reminders").get_data(as_text=True)
+    # No beat claimed PS-1's breach (due 11:00) nor PS-2's 75 % (11:50): they wait, the oldest an hour.
+    assert re.search(r"Due, waiting for the beat.*?PS-1.*?100 % \(breach\).*?Globex.*?3600 s.*?PS-2.*?75 %.*?600 s"
+                     r".*?Being fired.*?PS-3.*?50 %.*?Tyrell.*?Mon 07 Dec 12:04:00 UTC.*?Next", page, re.S)
+    assert "the oldest due reminder has waited 3600 s unclaimed" in page and "last ticked 3 s ago" in page
+    upcoming = re.search(r"Next \d+ on the schedule.*?</table>", page, re.S).group(0)
+    assert re.findall(r'data-key="(PS-\d+)"', upcoming)[0] == "PS-2"  # its 90 % at 12:08, the soonest
+    request = signed_in.get("/console/requests/PS-2").get_data(as_text=True)
+    assert "75 % due Mon 07 Dec 11:50 UTC, waiting 600 s for the beat" in request
+
+
+def test_the_reminders_page_needs_a_sign_in(web):
+    assert web.get("/console/reminders").status_code == 302
+
+
+# -- any input ------------------------------------------------------------------------------------
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+from tests.fuzz_strategies import FUZZ  # noqa: E402
+
+_text = st.text(st.characters(codec="utf-8"), max_size=300)
+
+
+@FUZZ
+@given(args=st.dictionaries(st.sampled_from(["level", "region", "customer", "state", "page", "other"]), _text,
+                            max_size=5),
+       key=_text, form=st.dictionaries(st.sampled_from(["token", "csrf_token", "next"]), _text, max_size=3))
+def test_any_filter_key_or_form_gets_a_clear_answer(console_app, args, key, form):
+    with time_machine.travel(NOW, tick=False):
+        web = console_app.extensions.get("test_signed_in")
+        if web is None:  # one sign-in for all examples
+            web = console_app.extensions["test_signed_in"] = console_app.test_client()
+            assert sign_in(web).status_code == 303
+        for resp in (web.get("/console/board", query_string=args),
+                     web.get("/console/requests/" + key.replace("/", "%2F").replace("?", "%3F").replace("#", "%23")),
+                     web.post("/console/sign-in", data=form)):
+            # 308: Werkzeug sends a path with doubled slashes to its one-slash form
+            assert resp.status_code in (200, 302, 303, 308, 400, 401, 404), (resp.status_code, resp.data[:300])
+            assert b"Traceback" not in resp.data

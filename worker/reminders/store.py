@@ -116,16 +116,17 @@ end
 return added
 """
 
-_UNLOCK = """
+# KEYS: lock. ARGV: token, ttl ms. Only the holder may stretch its lock.
+_RENEW_LOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return 0
 """
 
-_RELOCK = """
+_UNLOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return redis.call('DEL', KEYS[1])
 end
 return 0
 """
@@ -145,7 +146,7 @@ class ReminderStore:
         self._defer = client.register_script(_DEFER)
         self._add_missing = client.register_script(_ADD_MISSING)
         self._unlock = client.register_script(_UNLOCK)
-        self._relock = client.register_script(_RELOCK)
+        self._renew_lock = client.register_script(_RENEW_LOCK)
 
     # -- scheduling ------------------------------------------------------------------------
 
@@ -250,9 +251,9 @@ class ReminderStore:
         ok = self.redis.set(f"psw:reminders:lock:{name}", token, nx=True, px=int(ttl.total_seconds() * 1000))
         return token if ok else None
 
-    def relock(self, name: str, token: str, ttl: timedelta) -> bool:
-        """Stretch a lock this holder still has; False when it lapsed (or another holds it)."""
-        return bool(self._relock(keys=[f"psw:reminders:lock:{name}"], args=[token, int(ttl.total_seconds() * 1000)]))
+    def renew_lock(self, name: str, token: str, ttl: timedelta) -> bool:
+        return bool(self._renew_lock(keys=[f"psw:reminders:lock:{name}"],
+                                     args=[token, int(ttl.total_seconds() * 1000)]))
 
     def unlock(self, name: str, token: str) -> None:
         self._unlock(keys=[f"psw:reminders:lock:{name}"], args=[token])
