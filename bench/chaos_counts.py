@@ -86,6 +86,15 @@ def reminder_comments(issue: IssueState) -> dict[tuple[int, str], list[datetime]
     return found
 
 
+def decided_at(issue: IssueState) -> datetime | None:
+    """When the comment of the decision now on the issue (its property's decision id) was posted."""
+    did = (issue.decision or {}).get("decision_id")
+    if not did:
+        return None
+    return min((c.created for c in issue.comments if not c.public
+                for m in [_DECISION.search(c.body)] if m and m.group(1) == did), default=None)
+
+
 def expected_reminders(issue: IssueState, config, cutoff: datetime) -> dict[tuple[int, str], datetime]:
     """The reminders the request should have had by `cutoff`: (cycle, code) -> instant."""
     decision = issue.decision
@@ -145,10 +154,13 @@ def count(issues: Iterable[IssueState], config, cutoff: datetime, late_after: fl
         fired = reminder_comments(issue)
         out.reminders_expected += len(expected)
         out.reminders_fired += sum(len(v) for v in fired.values())
-        triaged_at = min((c.created for c in issue.comments if not c.public and _DECISION.search(c.body)),
-                         default=None)
-        if triaged_at is not None:
-            took = (triaged_at - issue.created).total_seconds()
+        first_triage = min((c.created for c in issue.comments if not c.public and _DECISION.search(c.body)),
+                           default=None)
+        # The reminders are judged against the decision on the issue; one an earlier decision fired
+        # (a re-triage after an agent's change) keeps its code fired, and is not "early".
+        triaged_at = decided_at(issue) or first_triage
+        if first_triage is not None:
+            took = (first_triage - issue.created).total_seconds()
             out.triage_seconds.append(took)
             if took > late_after:
                 out.triaged_late.append((issue.key, round(took, 1)))
@@ -171,7 +183,7 @@ def count(issues: Iterable[IssueState], config, cutoff: datetime, late_after: fl
                 continue
             first = min(posted)
             delay = (first - instant).total_seconds()
-            if delay < -early_slack:
+            if delay < -early_slack and (triaged_at is None or first >= triaged_at):
                 out.early.append((issue.key, code, delay))
             if (cycle, code) in expected:
                 # A threshold already passed when the request was triaged fires at the triage: its

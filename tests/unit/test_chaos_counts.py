@@ -126,3 +126,17 @@ def test_a_threshold_passed_over_by_a_late_triage_or_a_late_firing_is_told_apart
     assert ("PS-1", "75") not in [(k, c) for k, c, _ in counts.late]  # fired at the late triage: not late itself
     assert counts.superseded_by_firing == [("PS-2", "75")]
     assert counts.missed == [("PS-3", "100")]
+
+
+def test_a_reminder_an_earlier_decision_fired_is_not_early_against_the_decision_that_replaced_it(config):
+    # L1 decided at +2 s fired its 50 % at 30 min; an agent's change re-decided L2 (2 h, 24x5) at 35 min.
+    l2 = {"entitled": True, "level": "L2", "region": "EMEA", "time_zone": "Europe/Amsterdam",
+          "decision_id": "cd34"}
+    issue = IssueState("PS-1", T0, l2, (
+        internal(f"L1.\n{decision_marker('ab12')}", T0 + timedelta(seconds=2)),
+        internal(f"({marker(1, '50')})", T0 + timedelta(minutes=30)),
+        internal(f"L2.\n{decision_marker('cd34')}", T0 + timedelta(minutes=35)),
+        internal(f"({marker(1, '75')})", T0 + timedelta(minutes=36))))  # 75 % of L2 is at 90 min: early
+    counts = count([issue], config, cutoff=T0 + timedelta(hours=3))
+    assert counts.early == [("PS-1", "75", -3240.0)]
+    assert counts.redecided == ["PS-1"] and sorted(counts.triage_seconds) == [2.0]
