@@ -87,8 +87,16 @@ def reminder_comments(issue: IssueState) -> dict[tuple[int, str], list[datetime]
 
 
 def decided_at(issue: IssueState) -> datetime | None:
-    """When the comment of the decision now on the issue (its property's decision id) was posted."""
-    did = (issue.decision or {}).get("decision_id")
+    """Since when the decision now on the issue governs its reminders: the `triaged_at` its
+    property records (the firing reads the property, written after the comment, so until then
+    the previous decision's instants hold), else when its comment was posted."""
+    decision = issue.decision or {}
+    if decision.get("triaged_at"):
+        try:
+            return _instant(decision["triaged_at"])
+        except ValueError:
+            pass
+    did = decision.get("decision_id")
     if not did:
         return None
     return min((c.created for c in issue.comments if not c.public

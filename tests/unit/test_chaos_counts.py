@@ -140,3 +140,15 @@ def test_a_reminder_an_earlier_decision_fired_is_not_early_against_the_decision_
     counts = count([issue], config, cutoff=T0 + timedelta(hours=3))
     assert counts.early == [("PS-1", "75", -3240.0)]
     assert counts.redecided == ["PS-1"] and sorted(counts.triage_seconds) == [2.0]
+
+
+def test_until_the_new_decision_is_on_the_issue_the_previous_one_governs(config):
+    # The re-decision's comment went out at 35 min, its property only at 50 min (retries): at
+    # 45 min the firing, which reads the property, still saw L1 and fired its 75 %. Not early.
+    l2 = {"entitled": True, "level": "L2", "region": "EMEA", "time_zone": "Europe/Amsterdam",
+          "decision_id": "cd34", "triaged_at": (T0 + timedelta(minutes=50)).isoformat()}
+    issue = IssueState("PS-1", T0, l2, (
+        internal(f"L1.\n{decision_marker('ab12')}", T0 + timedelta(seconds=2)),
+        internal(f"L2.\n{decision_marker('cd34')}", T0 + timedelta(minutes=35)),
+        internal(f"({marker(1, '75')})", T0 + timedelta(minutes=45))))
+    assert count([issue], config, cutoff=T0 + timedelta(hours=3)).early == []
