@@ -14,7 +14,7 @@ from typing import Any
 
 import holidays as holidays_lib
 
-from worker.policy.calendar import zone_named
+from worker.policy.calendar import PublicHolidays, zone_named
 
 UTC = timezone.utc
 WIDTH, LEFT, RIGHT = 1000, 170, 20
@@ -109,9 +109,11 @@ def _instant(value: Any) -> datetime | None:
 
 
 def picture(prop: dict[str, Any], config, now: datetime, responded_at: datetime | None = None,
-            fired: frozenset[str] = frozenset()) -> Picture | None:
+            fired: frozenset[str] = frozenset(), holidays: tuple[str, str | None] | None = None) -> Picture | None:
     """The picture for an entitled decision property under the running config; None when there is
-    no clock to draw (not entitled, or the level or region is no longer in the config)."""
+    no clock to draw (not entitled, or the level or region is no longer in the config).
+    `holidays`: the customer's own holiday calendar (country, subdivision) from its entitlement
+    record, when it has one (the property does not say)."""
     created, due = _instant(prop.get("created")), _instant(prop.get("due"))
     level, region, zone = prop.get("level"), prop.get("region"), prop.get("time_zone") or "UTC"
     if not prop.get("entitled") or created is None or due is None or due < created:
@@ -120,14 +122,18 @@ def picture(prop: dict[str, Any], config, now: datetime, responded_at: datetime 
         return None
     own_zone = zone if zone != config.regions[region].zone else None
     policy = config.sla_policy()
-    calendar = policy.calendar_for(level, region, zone=own_zone)
+    calendar = policy.calendar_for(level, region, zone=own_zone, holidays=holidays)
     start = created
     # Past the due time the picture runs on as long again as the clock ran (an hour at least), so
     # a request breached days ago still shows its clock, not a sliver at the left.
     end = min(max(due, now, responded_at or due), due + max(due - created, timedelta(hours=1)))
-    note = ""
+    notes = []
     if now > end:
-        note = f"Now ({now:%a %d %b %H:%M} UTC) is beyond the picture's right edge."
+        notes.append(f"Now ({now:%a %d %b %H:%M} UTC) is beyond the picture's right edge.")
+    if policy.due(level, region, created, zone=own_zone, holidays=holidays).due != due:
+        notes.append("This calendar under the running config gives another due time than the triage's: "
+                     "the config or the customer's record changed since the triage.")
+    note = " ".join(notes)
     if end <= start:
         end = start + timedelta(hours=1)
     span = (end - start).total_seconds()
@@ -155,7 +161,7 @@ def picture(prop: dict[str, Any], config, now: datetime, responded_at: datetime 
     if weekend is not None:
         rows.append(Row("global weekend", TOP + ROW_HEIGHT + ROW_GAP,
                         tuple(bands(list(weekend.intervals(start, end)), None, "weekend", zone))))
-    named = _holidays(config.regions[region], zone, start, end)
+    named = _holidays(calendar, config.regions[region], zone, start, end)
     holiday_bands = []
     for day, name in named:
         lo = max(start, datetime.combine(day, time(0), zone_named(zone)).astimezone(UTC))
@@ -183,17 +189,22 @@ def picture(prop: dict[str, Any], config, now: datetime, responded_at: datetime 
                    holidays=named, note=note)
 
 
-def _holidays(region, zone: str, start: datetime, end: datetime) -> list[tuple[date, str]]:
+def _holidays(calendar, region, zone: str, start: datetime, end: datetime) -> list[tuple[date, str]]:
+    """The closed days the clock stops for, by name: those of the level's regional calendar itself
+    (the customer's own holiday calendar, re-opened holidays left out). A level that runs through
+    holidays (24x7, 24x5) gets its region's, for context."""
     local = zone_named(zone)
     first, last = start.astimezone(local).date(), end.astimezone(local).date()
+    sources = [c for c in getattr(calendar, "closed_days", ()) if isinstance(c, PublicHolidays)]
+    if not sources:
+        sources = [PublicHolidays(zone, region.holidays.country, region.holidays.subdivision,
+                                  region.extra_closed, region.holidays.reopen)]
     found: dict[date, str] = {}
-    if region.holidays.country:
-        table = holidays_lib.country_holidays(region.holidays.country, subdiv=region.holidays.subdivision,
-                                              years=range(first.year, last.year + 1))
-        found.update({day: name for day, name in table.items() if first <= day <= last})
-    for day in region.extra_closed:
-        if first <= day <= last:
-            found.setdefault(day, "closed (extra_closed in the config)")
+    for source in sources:
+        table = (holidays_lib.country_holidays(source.country, subdiv=source.subdivision,
+                                               years=range(first.year, last.year + 1)) if source.country else {})
+        for day in source.dates_between(first, last):
+            found.setdefault(day, table.get(day) or "closed (extra_closed in the config)")
     return sorted(found.items())
 
 
