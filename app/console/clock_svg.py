@@ -169,7 +169,8 @@ def picture(prop: dict[str, Any], config, now: datetime, responded_at: datetime 
         lo = max(start, datetime.combine(day, time(0), zone_named(zone)).astimezone(UTC))
         hi = min(end, datetime.combine(day + timedelta(days=1), time(0), zone_named(zone)).astimezone(UTC))
         holiday_bands.append(Band(x(lo), round(x(hi) - x(lo), 1), "holiday", f"{name}, {day.isoformat()} in {zone}", name))
-    rows.append(Row(f"{region} holidays", TOP + 2 * (ROW_HEIGHT + ROW_GAP), tuple(holiday_bands)))
+    own = "-".join(part for part in holidays if part) if holidays else region
+    rows.append(Row(f"{own} holidays", TOP + 2 * (ROW_HEIGHT + ROW_GAP), tuple(holiday_bands)))
 
     marks = [Mark(x(created), "created", "created", f"created {_words(created, created, zone).split(' - ')[0]}")]
     for item in prop.get("reminders") or ():
