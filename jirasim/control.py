@@ -170,6 +170,18 @@ def _blueprint(sim: "JiraSimulator") -> Blueprint:
         user = store.register_user(user_for_email(caller, customer=True)) if isinstance(caller, str) else None
         return jsonify(sim.create_request_body(body, created=created, fire_webhooks=fire, caller=user)), 201
 
+    @app.post("/users")
+    def add_user():
+        body = _body()
+        if not isinstance(body.get("email"), str) or "@" not in body["email"]:
+            raise ControlError("a user needs an 'email'")
+        try:
+            user = sim.add_user(body["email"], email_visibility=body.get("email_visibility", "anyone"),
+                                customer=bool(body.get("customer", True)))
+        except ValueError as exc:
+            raise ControlError(str(exc)) from None
+        return jsonify(sim.site.user(user, lookup=True)), 201
+
     @app.route("/fields/<field_id>", methods=["POST", "PUT"])
     def field_screen(field_id: str):
         on_screen = _body().get("on_screen")

@@ -183,6 +183,19 @@ def create_app(sim: "JiraSimulator") -> Flask:
         version(v)
         return jsonify(site.user(g.user))
 
+    @app.get("/rest/api/<int:v>/user")
+    def user(v: int):
+        # Cloud looks users up by accountId, Data Center by username (or key).
+        version(v)
+        wanted = request.args.get("accountId") if site.is_cloud else (
+            request.args.get("username") or request.args.get("key"))
+        if not wanted:
+            raise ApiError(400, "accountId is required." if site.is_cloud else "username or key is required.")
+        found = store.find_user(wanted)
+        if found is None:
+            raise ApiError(404, f"The user {wanted!r} does not exist.")
+        return jsonify(site.user(found, lookup=True))
+
     @app.get("/rest/api/<int:v>/field")
     def fields(v: int):
         version(v)

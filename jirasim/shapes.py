@@ -14,6 +14,7 @@ from urllib.parse import quote
 from jirasim import catalogue as cat
 
 FLAVORS = ("cloud", "datacenter")
+EMAIL_VISIBILITIES = ("anyone", "admins", "nobody")
 _ID_NAMESPACE = uuid.UUID("6f1c0c57-3c55-4d1e-9d7a-2f3b2c6a9e10")
 
 
@@ -24,6 +25,9 @@ class User:
     email: str
     display_name: str
     account_type: str = "atlassian"  # "customer" for portal-only JSM customers
+    # Who sees the email (Cloud's profile visibility): "anyone"; "admins" (left out of issues and
+    # webhooks, shown when the automation account looks the user up); "nobody" (never shown).
+    email_visibility: str = "anyone"
 
     def identities(self) -> tuple[str, ...]:
         """Every string JQL or raiseOnBehalfOf may use to name this user."""
@@ -105,8 +109,15 @@ class Site:
     def link(self, path: str) -> str:
         return f"{self.base_url}{path}"
 
-    def user(self, user: User) -> dict:
-        common = {"emailAddress": user.email, "avatarUrls": self._avatars(user),
+    @staticmethod
+    def _email(user: User, lookup: bool) -> dict:
+        """Jira leaves `emailAddress` out where the user's profile hides it."""
+        shown = user.email_visibility == "anyone" or (lookup and user.email_visibility == "admins")
+        return {"emailAddress": user.email} if shown else {}
+
+    def user(self, user: User, lookup: bool = False) -> dict:
+        """A user as issues, comments and webhooks show it; `lookup`: as GET /rest/api/N/user does."""
+        common = {**self._email(user, lookup), "avatarUrls": self._avatars(user),
                   "displayName": user.display_name, "active": True, "timeZone": "Etc/UTC"}
         if self.is_cloud:
             return {"self": self.link(f"/rest/api/2/user?accountId={quote(user.account_id)}"),
@@ -119,7 +130,7 @@ class Site:
         return user.account_id if self.is_cloud else user.name
 
     def jsm_user(self, user: User) -> dict:
-        shape = {"emailAddress": user.email, "displayName": user.display_name, "active": True,
+        shape = {**self._email(user, False), "displayName": user.display_name, "active": True,
                  "timeZone": "Etc/UTC", "_links": {"self": self.user(user)["self"]}}
         if self.is_cloud:
             return {"accountId": user.account_id, **shape}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
@@ -20,7 +21,7 @@ from jirasim.chaos import Chaos, ChaosSettings
 from jirasim.faults import Fault, Faults
 from jirasim.model import issue_json, jsm_comment_json, request_json
 from jirasim.server import create_app
-from jirasim.shapes import Site, User, user_for_email
+from jirasim.shapes import EMAIL_VISIBILITIES, Site, User, user_for_email
 from jirasim.store import Call, Clock, Store
 from jirasim.webhooks import Attempt, Delivery, WebhookSender
 
@@ -197,6 +198,14 @@ class JiraSimulator:
         self.chaos.configure(settings)
 
     # -- acting like people --------------------------------------------------------------------
+
+    def add_user(self, email: str, *, email_visibility: str = "anyone", customer: bool = True) -> User:
+        """A user whose email its profile may hide (shapes.EMAIL_VISIBILITIES): requests they raise
+        carry no `emailAddress` unless it is "anyone"; a lookup shows it for "admins"."""
+        if email_visibility not in EMAIL_VISIBILITIES:
+            raise ValueError(f"email_visibility must be one of {EMAIL_VISIBILITIES}, got {email_visibility!r}")
+        user = replace(user_for_email(email, customer=customer), email_visibility=email_visibility)
+        return self.store.register_user(user)
 
     def create_request(self, request_field_values: dict | None = None, *, request_type: str = "1",
                        reporter: str = DEFAULT_CUSTOMER, raise_on_behalf_of: str | None = None,

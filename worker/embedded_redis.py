@@ -76,7 +76,8 @@ class EmbeddedRedis:
     def _answers_as_ours(self) -> bool:
         try:
             client = redis.Redis.from_url(self.url, socket_connect_timeout=0.2, socket_timeout=0.2)
-            return client.info("server").get("process_id") == self.process.pid
+            # PING first: it fails while the AOF is loading, INFO does not.
+            return bool(client.ping()) and client.info("server").get("process_id") == self.process.pid
         except (redis.RedisError, OSError):
             return False
 

@@ -71,6 +71,7 @@ def row_of(issue_key: str, prop: Mapping[str, Any], fields: Mapping[str, Any] | 
         "level": prop.get("level") or "",
         "region": prop.get("region") or "",
         "zone": prop.get("time_zone") or "UTC",
+        "holidays": prop.get("holidays") if isinstance(prop.get("holidays"), str) else None,
         "created": _epoch(prop.get("created")),
         "due": due,
         "reminders": sorted(reminders),

@@ -48,7 +48,8 @@ class WorkerServices:
 
     def gateway(self) -> JiraGateway:
         # A fresh gateway per task, on the process's session: its call log counts that task's calls.
-        return JiraGateway.from_settings(self.settings, self.jira_session)
+        # In shadow mode it holds back every write and records it in the audit trail.
+        return JiraGateway.from_settings(self.settings, self.jira_session, audit=self.audit)
 
 
 def build_services(settings: Settings) -> WorkerServices:

@@ -288,6 +288,11 @@ class Settings:
     admin_token: str = field(default="", repr=False)
     mapping_config: str = ""
     shadow_mode: bool = False
+    # A request the triage cannot decide (a fact unreadable or unknown) is tried again this many
+    # times, the first after this many seconds and each later one after twice as long as the
+    # last (capped, docs/DESIGN.md decision 4), before it is marked for a person.
+    undecided_retries: int = 3
+    undecided_retry_seconds: int = 120
     var_dir: Path = Path("var")
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     liveness: LivenessSettings = field(default_factory=LivenessSettings)
@@ -318,6 +323,8 @@ class Settings:
             admin_token=env.get("ADMIN_TOKEN", ""),
             mapping_config=env.get("MAPPING_CONFIG", ""),
             shadow_mode=_flag(env, "SHADOW_MODE"),
+            undecided_retries=max(0, _int(env, "UNDECIDED_RETRIES", 3)),
+            undecided_retry_seconds=max(1, _int(env, "UNDECIDED_RETRY_SECONDS", 120)),
             var_dir=Path(env.get("PSW_VAR_DIR", "var")),
             reminders=ReminderSettings.from_env(env),
             liveness=LivenessSettings.from_env(env),

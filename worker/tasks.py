@@ -16,6 +16,7 @@ from worker.config.live import NoUsableConfig
 from worker.entitlement.sources import EntitlementSourceUnavailable
 from worker.jira.errors import JiraError
 from worker.metrics import TASKS, TRIAGE_WRITES
+from worker.jira.retry import countdown_cap
 from worker.retrying import countdown_for, retry_or_fail
 from worker.runtime import services
 from worker.task_failures import failed_unexpectedly
@@ -31,7 +32,8 @@ BUSY_COUNTDOWN = (1.0, 10.0)
 TRANSIENT = (JiraError, EntitlementSourceUnavailable, SoftTimeLimitExceeded, NoUsableConfig, redis.RedisError)
 
 
-def run_triage(task, name: str, issue: dict, delivery_id: str, read_first: bool = False) -> dict:
+def run_triage(task, name: str, issue: dict, delivery_id: str, read_first: bool = False,
+               agent_priority: bool = False) -> dict:
     """One triage of one issue at a time (worker/triage_guard.py), marked in flight while it runs
     (worker/inflight.py) so that a lost worker's task is queued again within about a minute."""
     svc = services()
@@ -41,7 +43,7 @@ def run_triage(task, name: str, issue: dict, delivery_id: str, read_first: bool 
     retrying = False
     try:
         with TriageGuard(svc.redis, issue["key"], on_renew=hold):
-            return _triage_and_schedule(task, name, issue, delivery_id, read_first, on_retry=hold)
+            return _triage_and_schedule(task, name, issue, delivery_id, read_first, agent_priority, on_retry=hold)
     except IssueBusy:
         retrying = True
         countdown = random.uniform(*BUSY_COUNTDOWN)
@@ -63,7 +65,13 @@ def _retry(task, name: str, exc: Exception, on_retry=None):
     retry_or_fail(task, name, exc, countdown, on_retry)
 
 
-def _triage_and_schedule(task, name: str, issue: dict, delivery_id: str, read_first: bool, on_retry) -> dict:
+def undecided_countdown(deferral: int, settings) -> float:
+    """Seconds before the `deferral`-th retry of an undecided request: doubling, capped."""
+    return min(float(settings.undecided_retry_seconds) * 2 ** (deferral - 1), countdown_cap(settings.visibility_timeout))
+
+
+def _triage_and_schedule(task, name: str, issue: dict, delivery_id: str, read_first: bool,
+                         agent_priority: bool, on_retry) -> dict:
     svc = services()
     issue_key = issue["key"]
     gateway = svc.gateway()
@@ -72,7 +80,8 @@ def _triage_and_schedule(task, name: str, issue: dict, delivery_id: str, read_fi
         config = svc.config()
         result = triage(issue=issue, delivery_id=delivery_id, config=config, source=svc.entitlements(),
                         gateway=gateway, redis_client=svc.redis, now=clock.now(),
-                        shadow=svc.settings.shadow_mode, read_first=read_first)
+                        shadow=svc.settings.shadow_mode, read_first=read_first, agent_priority=agent_priority,
+                        undecided_retries=svc.settings.undecided_retries)
     except Exception as exc:
         failure = dict(delivery_id=delivery_id, config_version=config.version if config else "-",
                        calls=gateway.call_log)
@@ -80,6 +89,19 @@ def _triage_and_schedule(task, name: str, issue: dict, delivery_id: str, read_fi
             return failed_unexpectedly(svc.audit, name, "triage", issue_key, exc, **audit_entry(None, **failure))
         svc.audit.record(issue_key, "triage", **audit_entry(None, **failure, error=exc))
         _retry(task, name, exc, on_retry)
+    if result.status == "deferred":
+        # Undecided: nothing written; again later (reading the issue afresh), then for a person.
+        countdown = undecided_countdown(result.deferral, svc.settings)
+        svc.audit.record(issue_key, "triage", **audit_entry(
+            result, delivery_id=delivery_id, config_version=config.version, calls=gateway.call_log,
+            shadow=svc.settings.shadow_mode), retry_in=countdown,
+            retries_left=svc.settings.undecided_retries - result.deferral)
+        TASKS.labels(task=name, outcome="deferred").inc()
+        log.info("%s %s: cannot decide (%s); again in %.0fs", name, issue_key,
+                 ", ".join(r.code.value for r in result.decision.undecided), countdown)
+        on_retry(countdown)
+        # Not counted against MAX_RETRIES: UNDECIDED_RETRIES bounds these.
+        raise task.retry(countdown=countdown, max_retries=task.request.retries + 1)
     repaired = delivery_id.startswith(REPAIR_REASON) and result.status == "written"
     svc.audit.record(issue_key, "triage", **audit_entry(
         result, delivery_id=delivery_id, config_version=config.version, calls=gateway.call_log,
@@ -114,7 +136,8 @@ def triage_request(self, delivery_id: str) -> dict:
 
 
 @shared_task(bind=True, name="worker.tasks.triage_by_key", acks_late=True)
-def triage_by_key(self, issue_key: str, reason: str) -> dict:
-    """Triage a request found without a webhook (reconciliation) or asked for by an admin."""
+def triage_by_key(self, issue_key: str, reason: str, agent_priority: bool = False) -> dict:
+    """Triage a request found without a webhook (reconciliation), asked for by an admin, or
+    changed (worker/reminders/tasks.py); `agent_priority`: an agent changed its priority."""
     return run_triage(self, "triage_by_key", {"key": issue_key, "fields": {}}, f"{reason}:{issue_key}",
-                      read_first=True)
+                      read_first=True, agent_priority=agent_priority)

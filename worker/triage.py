@@ -13,6 +13,15 @@ write of the `priority-support` property. The issue is read first (with its prop
   is already there. A request created since Redis's memory began and never seen is new: the
   normal path stays at three calls.
 
+A request that cannot be decided (worker/policy/entitlement.py UNDECIDED: a fact unreadable or
+unknown) is deferred: nothing is written and the task tries again, reading the issue afresh,
+up to `undecided_retries` times; then the decision is written as it stands, which marks the
+request for a person (label `ps-needs-review`, a comment naming each fact). Before deciding, a
+reporter whose hidden email alone could decide the admin rule is looked up (`get_user`).
+
+An agent's priority change is an explicit level override (`agent_priority`): the level the new
+priority stands for replaces the one the fields ask for, and it stands while the priority stays.
+
 A field Jira rejects is remembered for the config version (`psw:rejected-fields:<version>`) and
 left out of later edits until the config changes.
 
@@ -25,7 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,9 +46,10 @@ from worker.entitlement.sources import EntitlementSource
 from worker.jira.errors import JiraError, JiraRejected
 from worker.jira.gateway import COMMENT_CHARS, JiraGateway
 from worker.metrics import REJECTED_FIELDS
-from worker.policy.decision import PROPERTY, Decision, decide
-from worker.policy.entitlement import normalise_sen
-from worker.policy.facts import RequestFacts, extract_facts
+from worker.policy.decision import PROPERTY, UNDECIDED, Decision, decide
+from worker.policy.entitlement import email_would_decide, normalise_sen
+from worker.policy.facts import FACT_CHARS, RequestFacts, extract_facts
+from worker.policy.severity import LevelOverride, override_for
 
 log = logging.getLogger(__name__)
 
@@ -79,13 +89,14 @@ class Writes:
 @dataclass
 class TriageResult:
     issue_key: str
-    status: str  # "written", "unchanged", "shadow"
+    status: str  # "written", "unchanged", "shadow", "deferred" (undecided: try again later)
     decision: Decision
     decision_id: str
     calls: list[tuple[str, str]] = field(default_factory=list)
     rejected_fields: dict[str, str] = field(default_factory=dict)
     property: dict[str, Any] | None = None
     writes: Writes | None = None
+    deferral: int = 0  # which deferral of an undecided request this is (1 = the first)
 
 
 class Progress:
@@ -208,29 +219,105 @@ def without_fields(writes: Writes, field_ids: set[str]) -> Writes:
                   comment=writes.comment, property=writes.property)
 
 
+class Deferrals:
+    """How often each undecided decision of an issue was deferred (Redis hash decision id -> count)."""
+
+    TTL = timedelta(days=2)
+
+    def __init__(self, client, issue_key: str):
+        self.redis = client
+        self.key = f"psw:triage:undecided:{issue_key}"
+
+    def any(self) -> bool:
+        return bool(self.redis.exists(self.key))
+
+    def add(self, did: str) -> int:
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hincrby(self.key, did, 1)
+        pipe.expire(self.key, int(self.TTL.total_seconds()))
+        return int(pipe.execute()[0])
+
+    def count(self, did: str) -> int:
+        return int(self.redis.hget(self.key, did) or 0)
+
+
+def with_reporter_email(facts: RequestFacts, record, gateway: JiraGateway) -> RequestFacts:
+    """Where only the reporter's email can decide the admin rule and the body hides it, ask the
+    site (Cloud shows it when the user's profile visibility allows); a 404 or a refusal leaves
+    it hidden, and the rule undecided."""
+    reporter = facts.reporter
+    if not email_would_decide(reporter, record):
+        return facts
+    cloud = gateway.deployment == "cloud"
+    ident = reporter.account_id if cloud else reporter.username
+    if not ident:
+        return facts
+    try:
+        user = gateway.get_user(**({"account_id": ident} if cloud else {"username": ident}))
+    except JiraRejected as exc:
+        if exc.status not in (401, 403):
+            raise
+        log.info("triage %s: the automation account may not look up %s (%s)", facts.issue_key, ident, exc.status)
+        return facts
+    email = text(mapping(user).get("emailAddress"))
+    if not email or not email.strip():
+        return facts
+    return replace(facts, reporter=replace(reporter, email=shorten(email.strip(), FACT_CHARS)))
+
+
+def level_override(facts: RequestFacts, recorded: dict[str, Any] | None, config: MappingConfig,
+                   agent_priority: bool) -> LevelOverride | None:
+    """The level an agent chose with the priority: newly (`agent_priority`, the change event said
+    an agent changed it, and it is not the priority the recorded decision set), or earlier (the
+    recorded decision was an override and the priority is still the one it kept)."""
+    recorded = mapping(recorded)
+    if agent_priority and facts.priority and facts.priority != recorded.get("jira_priority"):
+        return override_for(facts.priority, config)
+    if mapping(recorded.get("severity")).get("source") == "override" and facts.priority == recorded.get("jira_priority"):
+        return override_for(facts.priority, config)
+    return None
+
+
+def _decide(facts: RequestFacts, recorded, *, config: MappingConfig, source: EntitlementSource,
+            gateway: JiraGateway, now: datetime, agent_priority: bool) -> Decision:
+    record = lookup_entitlement(source, facts)
+    facts = with_reporter_email(facts, record, gateway)
+    return decide(facts, record, config, now, level_override(facts, recorded, config, agent_priority))
+
+
 def triage(*, issue: dict[str, Any], delivery_id: str, config: MappingConfig, source: EntitlementSource,
            gateway: JiraGateway, redis_client, now: datetime, shadow: bool = False,
-           read_first: bool = False) -> TriageResult:
+           read_first: bool = False, agent_priority: bool = False, undecided_retries: int = 0) -> TriageResult:
     """Decide and write. Jira errors propagate (the task retries); progress survives them."""
     issue_key = issue["key"]
     progress = Progress(redis_client, issue_key)
+    deferrals = Deferrals(redis_client, issue_key)
     issue_fields = mapping(issue.get("fields"))
     facts = extract_facts(issue, config)
     recorded = None
-    read = read_first or needs_read(facts, issue_fields, progress, now, memory_since(redis_client, now))
+    read = (read_first or agent_priority or deferrals.any()
+            or needs_read(facts, issue_fields, progress, now, memory_since(redis_client, now)))
     if read:
         issue_fields, facts, recorded = _read_issue(gateway, issue_key, config)
-    decision = decide(facts, lookup_entitlement(source, facts), config, now)
+    decide_now = lambda: _decide(facts, recorded, config=config, source=source, gateway=gateway,  # noqa: E731
+                                 now=now, agent_priority=agent_priority)
+    decision = decide_now()
     did = decision_id(decision)
     if not read and progress.other_than(did):
         # Triaged before with another decision: the body may be a stale replay (or an agent changed
         # the request since). Decide from the issue as it is now, never undo the newer state.
         issue_fields, facts, recorded = _read_issue(gateway, issue_key, config)
-        decision = decide(facts, lookup_entitlement(source, facts), config, now)
+        decision = decide_now()
         did = decision_id(decision)
     writes = plan_writes(decision, did, issue_fields, delivery_id, now)
     result = TriageResult(issue_key, "unchanged", decision, did, property=writes.property)
 
+    if decision.outcome == UNDECIDED and (recorded or {}).get("decision_id") != did \
+            and not progress.complete(did) and deferrals.count(did) < undecided_retries:
+        # Cannot decide yet: write nothing and try again, since the fact may resolve itself.
+        result.status = "deferred"
+        result.deferral = deferrals.add(did)
+        return result
     if shadow:
         result.status = "shadow"
         result.writes = writes
@@ -306,9 +393,15 @@ def audit_entry(result: TriageResult | None, *, delivery_id: str, config_version
                              "calls": [f"{op}:{outcome}" for op, outcome in calls], "shadow": shadow}
     if result is not None:
         d = result.decision
-        entry.update(outcome=result.status, decision_id=result.decision_id, entitled=d.entitled,
-                     level=d.level, reasons=[r.code.value for r in d.reasons],
+        entry.update(outcome=result.status, decision_id=result.decision_id, decision=d.outcome,
+                     entitled=d.entitled, level=d.level, reasons=[r.code.value for r in d.reasons],
                      due=d.due.isoformat() if d.due else None)
+        if d.undecided:
+            entry["undecided"] = [{"code": r.code.value, "detail": r.detail} for r in d.undecided]
+        if d.severity.source == "override":
+            entry["level_override"] = d.severity.detail
+        if result.deferral:
+            entry["deferral"] = result.deferral
         if result.writes is not None:
             entry["writes" if result.status == "written" else "would_write"] = result.writes.as_audit()
         if result.rejected_fields:

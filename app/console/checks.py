@@ -11,10 +11,16 @@ from typing import Any
 
 from worker.policy.entitlement import ReasonCode
 
-PASS, FAIL, NOT_CHECKED = "pass", "fail", "not checked"
+PASS, FAIL, NOT_CHECKED, NOT_JUDGED = "pass", "fail", "not checked", "not judged"
+
+# A "cannot decide" code (docs/POLICY.md section 4) is shown against the rule it kept from being
+# judged: the request was deferred there, not rejected.
+JUDGES = {ReasonCode.REPORTER_UNVERIFIED: ReasonCode.REPORTER_NOT_ADMIN,
+          ReasonCode.RELEASE_UNJUDGED: ReasonCode.UNSUPPORTED_RELEASE}
 
 # (code, the check in words, what passing means, needs the entitlement record)
 CHECKS = (
+    (ReasonCode.FACT_UNREADABLE, "every fact readable", "every field the rules read holds a readable value", False),
     (ReasonCode.SEN_MISSING, "the request gives a SEN", "the request gives {sen}", False),
     (ReasonCode.SEN_UNKNOWN, "the SEN is in the entitlement records",
      "{sen} is in the records: {customer}, region {region}", False),
@@ -42,15 +48,23 @@ class Check:
 
 def checklist(prop: dict[str, Any]) -> list[Check]:
     failed: dict[str, str] = {}
+    unjudged: dict[str, str] = {}
     for reason in prop.get("reasons") or ():
         if isinstance(reason, dict) and isinstance(reason.get("code"), str):
-            failed.setdefault(reason["code"], str(reason.get("detail") or ""))
+            blocked = JUDGES.get(reason["code"])
+            if blocked is None:
+                failed.setdefault(reason["code"], str(reason.get("detail") or ""))
+            else:
+                unjudged.setdefault(blocked.value, str(reason.get("detail") or ""))
     no_record = ReasonCode.SEN_MISSING in failed or ReasonCode.SEN_UNKNOWN in failed
     words = {k: prop.get(k) or "?" for k in ("sen", "customer", "region")}
     out = []
     for code, name, passing, needs_record in CHECKS:
         if code in failed:
-            out.append(Check(name, code.value, FAIL, failed[code]))
+            out.append(Check(name, code.value, NOT_JUDGED if code is ReasonCode.FACT_UNREADABLE else FAIL,
+                             failed[code]))
+        elif code in unjudged:
+            out.append(Check(name, code.value, NOT_JUDGED, unjudged[code]))
         elif needs_record and no_record or (code is ReasonCode.SEN_UNKNOWN and ReasonCode.SEN_MISSING in failed):
             out.append(Check(name, code.value, NOT_CHECKED, "needs the SEN's entitlement record"))
         elif code is ReasonCode.PRODUCT_NOT_COVERED and no_record:
@@ -58,7 +72,7 @@ def checklist(prop: dict[str, Any]) -> list[Check]:
                                                      "record it is not compared with a SEN"))
         else:
             out.append(Check(name, code.value, PASS, passing.format(**words)))
-    known = {code.value for code, *_ in CHECKS}
+    known = {code.value for code, *_ in CHECKS} | {code.value for code in JUDGES}
     # A reason this page has no words for (a newer policy rule) is still shown, as the triage gave it.
     out += [Check(code, code, FAIL, detail) for code, detail in failed.items() if code not in known]
     return out

@@ -16,6 +16,7 @@ from app.console import auth, board, csrf, reminders_page, request_page
 from worker import clock, open_requests
 from worker.config.live import NoUsableConfig
 from worker.policy.calendar import zone_named
+from worker.policy.sla import holidays_from_text
 from worker.reminders.plan import threshold_code
 from worker.reminders.store import CLAIMED, DUE
 
@@ -153,7 +154,8 @@ def _time_left(config, row, now: datetime) -> str:
     if level not in config.levels or region not in config.regions:
         return "level or region no longer in the config"
     own_zone = row["zone"] if row["zone"] != config.regions[region].zone else None
-    calendar = config.sla_policy().calendar_for(level, region, zone=own_zone)
+    calendar = config.sla_policy().calendar_for(level, region, zone=own_zone,
+                                                holidays=holidays_from_text(row.get("holidays")))
     left = calendar.elapsed(now, datetime.fromtimestamp(row["due"], UTC)).total_seconds()
     if left < 0:
         return f"{_duration(left)} over"

@@ -145,3 +145,20 @@ def test_an_assets_config_needs_an_entitlement_file(tmp_path):
     result = explain(PAYLOADS / "cloud-entitled-l1.json", "--config", str(config), "--now", NOW)
     assert result.exit_code == 1
     assert "pass --entitlements FILE" in result.output
+
+
+def test_cannot_decide_as_the_readme_shows_it():
+    # The README's explain section shows this output; every line but the config version is checked
+    # against it, so the README cannot drift from what psw explain prints.
+    result = explain(PAYLOADS / "cloud-cannot-decide.json", "--config", default_config_path(),
+                     "--now", "2026-11-26T11:01:00Z")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "PS-106: CANNOT DECIDE (REPORTER_UNVERIFIED, RELEASE_UNJUDGED)"
+    assert "NOT ENTITLED" not in result.output and "REPORTER_NOT_ADMIN:" not in result.output
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    shown = readme.split("$ .venv/bin/psw explain tests/fixtures/payloads/cloud-cannot-decide.json", 1)[1]
+    shown = shown.split("\n", 1)[1].split("```", 1)[0].splitlines()
+    unstable = ("  config ", "  | (mapping config version ")
+    assert [line for line in shown if not line.startswith(unstable)] == \
+        [line for line in lines if not line.startswith(unstable)]

@@ -66,3 +66,18 @@ def test_audit_reads_the_running_runs_redis(tmp_path, redis_url, redis_client, m
         lock.release()
     assert result.exit_code == 0, result.output
     assert "written" in result.stdout and "the running psw run" in result.stderr
+
+
+def test_psw_runs_printer_masks_what_processes_print_outside_logging(capsys):
+    import datetime
+
+    from honcho.printer import Message
+
+    from worker.cli.run import masking_printer
+
+    printer = masking_printer(["generated-webhook-secret-0123456789"])
+    printer.write(Message(type="line", name="web", colour=None, time=datetime.datetime.now(),
+                          data=b"Traceback: ValueError('generated-webhook-secret-0123456789') at /x?token=abc\n"))
+    out = capsys.readouterr().out
+    assert "web | Traceback: ValueError('***') at /x?token=***" in out
+    assert "generated-webhook-secret" not in out

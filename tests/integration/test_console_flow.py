@@ -46,5 +46,5 @@ def test_the_board_follows_triage_first_response_and_resolution(sim, worker, web
     assert sim.wait_for(lambda: resolved not in board(session, base), timeout=15)
 
     page = session.get(f"{base}/requests/{replied}", timeout=5).text
-    assert page.count('<tr class="pass"') == 8 and 'id="sla-clock"' in page
+    assert page.count('<tr class="pass"') == 9 and 'id="sla-clock"' in page
     assert "First response" in page

@@ -114,8 +114,9 @@ def psw_series(web: str) -> set[str]:
 
 @pytest.mark.timeout(240)
 def test_a_second_run_refuses_at_once_and_leaves_the_first_untouched(run, tmp_path):
-    deadline = time.monotonic() + 30
-    while "psw_tasks_total" not in psw_series(run.web):  # beat's dispatch ran in the worker
+    assert run.psw("sim", "request").returncode == 0  # a webhook to the web, a triage in the worker
+    deadline = time.monotonic() + 60
+    while not {"psw_webhooks_total", "psw_tasks_total"} <= psw_series(run.web):  # samples from var/metrics
         assert time.monotonic() < deadline, psw_series(run.web)
         time.sleep(0.5)
     before = {p.name: p.stat().st_mtime_ns for p in (run.var_dir / "metrics").iterdir()}
@@ -129,11 +130,15 @@ def test_a_second_run_refuses_at_once_and_leaves_the_first_untouched(run, tmp_pa
     lines = second.stderr.strip().splitlines()
     assert len(lines) == 1 and f"another psw run (pid {run.process.pid}" in lines[0], second.stderr
     assert "started embedded Redis" not in second.stdout + second.stderr
-    assert took < 5, f"refused only after {took:.1f} s"
+    # At once: no longer than the CLI takes to start at all (imports dominate on a busy machine).
+    started = time.monotonic()
+    subprocess.run([PSW, "run", "--help"], env=run.env, cwd=processes.ROOT, capture_output=True, timeout=30)
+    startup = time.monotonic() - started
+    assert took < startup + 2, f"refused only after {took:.1f} s (the CLI starts in {startup:.1f} s)"
     assert (run.var_dir / "run.json").read_text() == run_file
     after = {p.name for p in (run.var_dir / "metrics").iterdir()}
     assert set(before) <= after  # not a file of the first run's metrics deleted
-    assert "psw_tasks_total" in psw_series(run.web)
+    assert {"psw_webhooks_total", "psw_tasks_total"} <= psw_series(run.web)
     assert requests.get(run.web + "/readyz", timeout=5).status_code == 200
 
     # Elsewhere (its own directory) but on the first one's ports: refused before it starts anything.

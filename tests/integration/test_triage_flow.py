@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta
 
 import pytest
 import requests
@@ -83,7 +84,8 @@ def test_a_field_jira_rejects_is_reported_and_the_rest_written(sim, worker, web_
         sim.set_field_on_screen("customfield_10111", True)
     fields = sim.issue(key)["fields"]
     assert fields["customfield_10110"] == "L3" and fields.get("customfield_10111") is None
-    [entry] = [e for e in audit(web_port, key) if e["kind"] == "triage"]
+    # The audit is recorded after the property write that create_and_wait waits for (a race under load).
+    [entry] = sim.wait_for(lambda: [e for e in audit(web_port, key) if e["kind"] == "triage"], timeout=15)
     assert list(entry["rejected_fields"]) == ["customfield_10111"]
 
 
@@ -124,3 +126,24 @@ def test_a_config_edit_is_used_by_the_next_triage_and_a_broken_one_changes_nothi
         assert any("levles" in p and ":" in p for p in shown["problems"])
     finally:
         config_file.write_text(original)
+
+
+def test_an_agent_raising_an_l4_request_to_highest_makes_it_l1(sim, worker, web_port):
+    # Issue 12: the audit said `unchanged` and the issue kept ps-l4 and the L4 due time.
+    from jirasim.shapes import user_for_email
+    key = create_and_wait(sim, severity="L4", **ENTITLED)
+    assert triaged(sim, key)["level"] == "L4"
+    agent = sim.store.register_user(user_for_email("agent@example.com"))
+    sim.store.edit(key, {"fields": {"priority": {"name": "Highest"}}}, agent)  # fires jira:issue_updated
+    sim.wait_for(lambda: triaged(sim, key)["level"] == "L1", timeout=20)
+    fields = sim.issue(key)["fields"]
+    assert "ps-l1" in fields["labels"] and "ps-l4" not in fields["labels"]
+    assert fields["priority"]["name"] == "Highest" and fields["customfield_10110"] == "L1"
+    prop = triaged(sim, key)
+    assert prop["severity"]["source"] == "override"
+    created = datetime.fromisoformat(prop["created"].replace("Z", "+00:00"))
+    assert prop["due"] == (created + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")  # L1: 1 h around the clock
+    entries = [e for e in audit(web_port, key) if e["kind"] == "triage"]
+    assert entries[0]["outcome"] == "written" and entries[0]["level"] == "L1"
+    assert entries[0]["level_override"] == "an agent set the Jira priority to 'Highest'"
+    assert len(sim.comments(key)) == 2  # the L4 triage's and the override's

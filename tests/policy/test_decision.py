@@ -2,18 +2,21 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from tests.policy.helpers import CREATED, config_with, facts, record, shipped
 from worker.policy.decision import decide, jira_datetime
+from worker.policy.entitlement import UNDECIDED
 from worker.policy.entitlement import ReasonCode as R
-from worker.policy.facts import Reporter
+from worker.policy.facts import Reporter, extract_facts
 
 UTC = timezone.utc
 LEVEL_LABELS = ("ps-l1", "ps-l2", "ps-l3", "ps-l4")
-REASON_LABELS = tuple(f"ps-reason-{code.value.lower()}" for code in R)
+# Codes that say a rule could not be judged label nothing: such a request is marked ps-needs-review.
+REASON_LABELS = tuple(f"ps-reason-{code.value.lower()}" for code in R if code not in UNDECIDED)
 
 
 def l1():
@@ -31,7 +34,8 @@ def test_an_entitled_l1_request():
         (0.5, datetime(2026, 11, 26, 10, 30, tzinfo=UTC)), (0.75, datetime(2026, 11, 26, 10, 45, tzinfo=UTC)),
         (0.9, datetime(2026, 11, 26, 10, 54, tzinfo=UTC)), (1.0, datetime(2026, 11, 26, 11, tzinfo=UTC)))
     assert decision.labels_add == ("priority-support", "ps-l1")
-    assert set(decision.labels_remove) == {"ps-l2", "ps-l3", "ps-l4", "ps-not-entitled", *REASON_LABELS}
+    assert set(decision.labels_remove) == {"ps-l2", "ps-l3", "ps-l4", "ps-not-entitled", "ps-needs-review",
+                                            *REASON_LABELS}
     assert decision.fields == {"customfield_10110": "L1", "customfield_10111": "2026-11-26T11:00:00.000+0000",
                                "customfield_10112": "entitled"}
     assert decision.config_version == shipped().version
@@ -79,7 +83,8 @@ def test_a_request_that_is_not_entitled():
         None, None, None, (), ())
     assert decision.requested_level == "L2"
     assert decision.labels_add == ("ps-not-entitled", "ps-reason-not_priority", "ps-reason-product_not_covered")
-    assert set(decision.labels_remove) == {"priority-support", *LEVEL_LABELS, *REASON_LABELS} - set(decision.labels_add)
+    assert set(decision.labels_remove) == {"priority-support", *LEVEL_LABELS, "ps-needs-review",
+                                            *REASON_LABELS} - set(decision.labels_add)
     assert decision.fields == {"customfield_10110": None, "customfield_10111": None,
                                "customfield_10112": None}
     lines = decision.comment.splitlines()
@@ -166,3 +171,67 @@ def test_deciding_needs_the_creation_time_and_an_aware_now():
 def test_jira_datetime_format():
     assert jira_datetime(datetime(2026, 11, 26, 11, 0, 5, 123456, tzinfo=timezone(timedelta(hours=1)))) == \
         "2026-11-26T10:00:05.123+0000"
+
+
+# --- cannot decide (issue 12) ------------------------------------------------------------------
+
+
+def _body(**fields):
+    base = {"created": "2026-11-26T10:00:00.000+0000", "customfield_10100": "SEN-10000001",
+            "customfield_10102": {"value": "Jira Software"}, "customfield_10103": "10.3.2",
+            "customfield_10101": {"value": "L2 - Serious degradation"},
+            "reporter": {"accountId": "557058:11111111-aaaa-4bbb-8ccc-000000000001"}}
+    return {"key": "PS-1", "fields": base | fields}
+
+
+def test_an_unreadable_sen_is_undecided_not_sen_missing():
+    facts_ = extract_facts(_body(customfield_10100={"id": "10400", "self": "https://x/rest/api/2/customFieldOption/10400"}),
+                           shipped())
+    assert facts_.sen is None and facts_.unreadable == {"sen": "an object with keys id, self"}
+    decision = decide(facts_, None, shipped(), CREATED)
+    assert decision.outcome == "undecided" and not decision.entitled
+    assert decision.reasons == () and [r.code for r in decision.undecided] == [R.FACT_UNREADABLE]
+    assert decision.labels_add == ("ps-needs-review",)
+    assert "ps-not-entitled" in decision.labels_remove and "ps-reason-sen_missing" in decision.labels_remove
+    assert (decision.jira_priority, decision.due, decision.reminders) == (None, None, ())
+    assert "Priority Support triage: CANNOT DECIDE." in decision.comment
+    assert ("FACT_UNREADABLE: the SEN field (customfield_10100) holds an object with keys id, self, which cannot "
+            "be read as a value.") in decision.comment
+    assert decision.to_dict()["outcome"] == "undecided"
+    assert decision.to_dict()["undecided"][0]["code"] == "FACT_UNREADABLE"
+
+
+def test_a_cloud_reporter_whose_email_is_hidden_is_undecided_not_reporter_not_admin():
+    # Globex lists ops-admin@globex.example; the reporter's account id is not listed and Cloud hid the email.
+    body = _body(reporter={"accountId": "557058:22222222-0000-4000-8000-000000000009", "displayName": "Ola Ops"})
+    decision = decide(extract_facts(body, shipped()), record("SEN-10000001"), shipped(), CREATED)
+    assert decision.outcome == "undecided" and [r.code for r in decision.undecided] == [R.REPORTER_UNVERIFIED]
+    assert "Ola Ops is not listed among the admin contacts of SEN-10000001" in decision.comment
+    # Once the lookup shows the address (worker/triage.py), it is decided either way.
+    shown = replace(extract_facts(body, shipped()), reporter=Reporter(
+        account_id="557058:22222222-0000-4000-8000-000000000009", email="ops-admin@globex.example"))
+    assert decide(shown, record("SEN-10000001"), shipped(), CREATED).outcome == "entitled"
+    other = replace(shown, reporter=Reporter(account_id="557058:x", email="intern@globex.example"))
+    assert decide(other, record("SEN-10000001"), shipped(), CREATED).reason_codes == (R.REPORTER_NOT_ADMIN,)
+
+
+def test_a_rule_that_fails_rejects_even_when_another_cannot_be_judged():
+    # Umbrella's maintenance ended: whatever the hidden email says, the request is not entitled.
+    request = facts(sen="SEN-10000003", product="Confluence", version="9.2.1",
+                    reporter=Reporter(account_id="557058:nobody"))
+    decision = decide(request, record("SEN-10000003"), shipped(), CREATED)
+    assert decision.outcome == "not_entitled"
+    assert decision.reason_codes == (R.MAINTENANCE_EXPIRED,)
+    assert [r.code for r in decision.undecided] == [R.REPORTER_UNVERIFIED]
+    assert "Also not judged:\n- REPORTER_UNVERIFIED" in decision.comment
+
+
+def test_an_unreadable_severity_field_is_undecided_but_a_later_source_is_not_needed():
+    unreadable_severity = extract_facts(_body(customfield_10101={"id": "10"}), shipped())
+    decision = decide(unreadable_severity, record("SEN-10000001"), shipped(), CREATED)
+    assert decision.outcome == "undecided"
+    assert "the severity field (customfield_10101) holds an object with keys id" in decision.undecided[0].detail
+    # The Severity field gives the level: an unreadable impact (tried after it) changes nothing.
+    fine = extract_facts(_body(customfield_10105=True), shipped())
+    assert fine.unreadable == {"impact": "the value True"}
+    assert decide(fine, record("SEN-10000001"), shipped(), CREATED).outcome == "entitled"

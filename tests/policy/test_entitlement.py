@@ -1,16 +1,18 @@
 """Entitlement rules (docs/POLICY.md section 4): one table row per reason code, bundling, SEN forms."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timezone
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.policy.helpers import config_with, facts, new_record, record, shipped
+from tests.policy.helpers import GLOBEX_ADMIN, config_with, facts, new_record, record, shipped
+from worker.config import ConfigError
 from worker.policy.entitlement import ReasonCode as R
 from worker.policy.entitlement import check_entitlement, normalise_sen
-from worker.policy.facts import Reporter
+from worker.policy.facts import Reporter, extract_facts
 
 INITECH = Reporter(email="it@initech.example")
 
@@ -56,6 +58,14 @@ REASON_CASES = {
                                            record("SEN-10000001"), [R.OUT_OF_SCOPE]),
     "OUT_OF_SCOPE: by request type, any case": (facts(request_type_name="suggest a NEW feature"),
                                                 record("SEN-10000001"), [R.OUT_OF_SCOPE]),
+    # Cannot decide: the rule needs a fact that is unreadable or unknown (never a rejection).
+    "FACT_UNREADABLE: a SEN field holding an object, not SEN_MISSING": (
+        facts(sen=None, unreadable={"sen": "an object with keys id, self"}), None, [R.FACT_UNREADABLE]),
+    "REPORTER_UNVERIFIED: a Cloud reporter whose email is hidden, not REPORTER_NOT_ADMIN": (
+        facts(reporter=Reporter(account_id="557058:ffff", display_name="Hidden Email")), record("SEN-10000001"),
+        [R.REPORTER_UNVERIFIED]),
+    "RELEASE_UNJUDGED: a line between an ended and a supported one": (
+        facts(version="9.17.1"), record("SEN-10000001"), [R.RELEASE_UNJUDGED]),
 }
 
 
@@ -169,14 +179,55 @@ def test_a_single_product_sen_supplies_the_product_the_request_leaves_out():
     assert codes(facts(product=None), record("SEN-10000001")) == []
 
 
-@pytest.mark.parametrize("version, unsupported", [
-    ("10.3.2", False), ("9.12.4", True), ("v9.12.0", True), ("9.17.0", False), ("11.0.0", False),
-    ("9.4", True), ("latest", False), ("", False),
+@pytest.mark.parametrize("version, expected", [
+    ("10.3.2", []), ("9.12.4", [R.UNSUPPORTED_RELEASE]), ("v9.12.0", [R.UNSUPPORTED_RELEASE]),
+    ("Jira 9.12.3", [R.UNSUPPORTED_RELEASE]), ("11.0.0", []), ("9.4", [R.UNSUPPORTED_RELEASE]), ("", []),
+    # Lines the table lacks, judged by their neighbours: 9.5 and 9.11 lie between 9.4 and 9.12, both
+    # past End of Life (issue 12: they used to pass); 9.17 between 9.12 (past) and 10.3 (supported)
+    # cannot be judged; 10.4 is newer than the supported 10.3; 8.13 older than the oldest listed.
+    ("9.5.0", [R.UNSUPPORTED_RELEASE]), ("9.11.2", [R.UNSUPPORTED_RELEASE]), ("9.17.0", [R.RELEASE_UNJUDGED]),
+    ("10.4.1", []), ("8.13.0", [R.UNSUPPORTED_RELEASE]),
+    # A version naming no release line is not guessed to be supported.
+    ("latest", [R.RELEASE_UNJUDGED]),
 ])
-def test_end_of_life_table(version, unsupported):
-    # Jira Software: 8.20 EOL 2024-01-30, 9.4 2024-12-01, 9.12 2025-12-05, 10.3 2027-01-27.
-    assert codes(facts(version=version or None), record("SEN-10000001")) == (
-        [R.UNSUPPORTED_RELEASE] if unsupported else [])
+def test_end_of_life_by_release_line(version, expected):
+    # Jira Software: 8.20 EOL 2024-01-30, 9.4 2024-12-01, 9.12 2025-12-05, 10.3 2027-01-27; created 2026-11-26.
+    assert codes(facts(version=version or None), record("SEN-10000001")) == expected
+
+
+def test_a_missing_line_is_never_granted_once_an_older_tracked_line_is_past_end_of_life():
+    # 9.5 on the day after 9.4's End of Life, while 9.12 is still supported: not granted, not rejected.
+    request = facts(version="9.5.0", created=datetime(2024, 12, 2, 12, tzinfo=timezone.utc))
+    judged = check_entitlement(request, record("SEN-10000001"), shipped())
+    assert [r.code for r in judged] == [R.RELEASE_UNJUDGED]
+    assert "9.4, released before it, reached End of Life on 2024-12-01" in judged[0].detail
+    assert "add 9.5 to releases.end_of_life" in judged[0].detail
+    # The day before, 9.4 still ran: so does the 9.5 after it.
+    assert codes(replace(request, created=datetime(2024, 11, 30, 12, tzinfo=timezone.utc)),
+                 record("SEN-10000001")) == []
+
+
+def test_end_of_life_is_judged_on_the_customers_local_date():
+    # 9.12 ends on 2025-12-05. 23:30 UTC that day is already 2025-12-06 00:30 in Amsterdam (Globex, EMEA):
+    # the same instant written with +0000 and with +0100 gets one decision, the same as maintenance.
+    config = shipped()
+    body = lambda created: {"key": "PS-1", "fields": {  # noqa: E731
+        "created": created, "customfield_10100": "SEN-10000001", "customfield_10102": {"value": "Jira Software"},
+        "customfield_10103": "9.12.4", "reporter": {"accountId": GLOBEX_ADMIN.account_id}}}
+    utc = extract_facts(body("2025-12-05T23:30:00.000+0000"), config)
+    amsterdam = extract_facts(body("2025-12-06T00:30:00.000+0100"), config)
+    assert utc.created == amsterdam.created
+    assert codes(utc, record("SEN-10000001")) == codes(amsterdam, record("SEN-10000001")) == [R.UNSUPPORTED_RELEASE]
+    # An hour earlier it is 2025-12-05 in Amsterdam, the last supported day, in both spellings.
+    earlier = [extract_facts(body(t), config) for t in ("2025-12-05T22:30:00.000+0000", "2025-12-05T23:30:00.000+0100")]
+    assert [codes(f, record("SEN-10000001")) for f in earlier] == [[], []]
+
+
+def test_the_config_check_refuses_lines_that_end_out_of_order():
+    # The neighbours' rule above holds only while later lines end no earlier than earlier ones.
+    with pytest.raises(ConfigError, match=r"releases.end_of_life\['Jira Software'\]\['9.13'\]: 9.13 reaches "
+                                          r"End of Life \(2025-01-01\) before 9.12 \(2025-12-05\)"):
+        config_with({"releases": {"end_of_life": {"Jira Software": {"9.13": "2025-01-01"}}}})
 
 
 def test_end_of_life_is_judged_at_creation():

@@ -7,6 +7,8 @@ customised code and non-English requests could not be detected by the shipped co
 """
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.policy.helpers import config_with, facts, new_record, record, shipped
@@ -35,6 +37,7 @@ def codes(request, entitlement, config=None):
     "  SEN-10000001  ",
     "\u00a0SEN-10000001\u200b",  # a no-break space and a zero-width space from a copy
     "sen \u2013 L10000001",
+    "\uff33\uff25\uff2e\uff0d\uff11\uff10\uff10\uff10\uff10\uff10\uff10\uff11",  # full-width, from an Asian keyboard
 ])
 def test_sen_variants_are_the_same_sen(written):
     assert normalise_sen(written) == "SEN-10000001"
@@ -246,3 +249,23 @@ def test_known_languages_are_the_models():
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     assert KNOWN_LANGUAGES == set(LanguageIdentifier.from_model_file(MODEL_FILE).nb_classes)
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+
+
+@given(digits=st.from_regex(r"[0-9]{4,12}", fullmatch=True), dash=st.sampled_from(DASHES),
+       prefix=st.sampled_from(["SEN", "sen", "Sen", "SEN-L", "SEN L"]), spaces=st.sampled_from(["", " ", "\u00a0", "\t"]),
+       tail=st.sampled_from(["", ".", ".0", ".00", ".0."]))
+def test_every_written_form_of_one_sen_reads_the_same(digits, dash, prefix, spaces, tail):
+    written = f"{spaces}{prefix.replace('-', dash)}{dash}{digits}{tail}{spaces}"
+    assert normalise_sen(written) == f"SEN-{digits}"
+
+
+@given(st.text(max_size=40))
+def test_any_text_is_a_sen_or_none_never_an_error(text):
+    result = normalise_sen(text)
+    assert result is None or re.fullmatch(r"SEN-[0-9]{4,12}", result)

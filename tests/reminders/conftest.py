@@ -13,7 +13,7 @@ from tests.http.sites import CLOUD, DATACENTER
 from tests.policy.helpers import facts, record, shipped
 from worker.audit import AuditTrail
 from worker.config.models import MappingConfig
-from worker.jira.gateway import JiraGateway
+from worker.jira.gateway import JiraGateway, shadow_writes
 from worker.policy.decision import decide
 from worker.settings import ReminderSettings
 from worker.settings import JiraSite, Settings
@@ -37,7 +37,8 @@ class Services:
     def gateway(self) -> JiraGateway:
         if self.site is None:
             raise AssertionError("this test must not call Jira")
-        gateway = JiraGateway(self.site)
+        # As worker.runtime builds it: in shadow mode writes are recorded in the audit, not sent.
+        gateway = JiraGateway(self.site, shadow=shadow_writes(self.audit) if self.settings.shadow_mode else None)
         self.gateways.append(gateway)
         return gateway
 

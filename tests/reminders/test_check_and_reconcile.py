@@ -162,11 +162,15 @@ def test_a_sweep_leaves_fired_claimed_and_answered_reminders_alone(services, sit
     assert store.scheduled("PS-2", ALL) == {}
 
 
-def test_shadow_mode_does_not_look_for_untriaged_requests(redis_url, redis_client, site, rsps):
+def test_shadow_mode_neither_triages_nor_rebuilds(redis_url, redis_client, site, rsps):
+    # Issue 12: in shadow mode the sweep rebuilt reminders of a triaged request and a 50 % comment
+    # went out. A shadow reminder leaves no fired mark, so the sweep must not put one back at all;
+    # it still reads the open requests (the console's board).
     services = make_services(redis_url, redis_client, site, SHADOW_MODE="1")
     rs = sweep_settings()
-    Search(rsps, site).answer(open_jql(services.config(), rs), [])
-    report = reconcile(services, NOW, lambda *a: pytest.fail("nothing to triage"), rs)
-    assert report.untriaged_seen == 0 and len(rsps.calls) == 1
-    assert json.loads(rsps.calls[0].request.body or "{}").get("jql", open_jql(services.config(), rs)) \
-        == open_jql(services.config(), rs)
+    prop = decision_property("L1", CREATED, CREATED, key="PS-1")
+    Search(rsps, site).answer(open_jql(services.config(), rs), [issue(site, "PS-1", prop)])
+    report = reconcile(services, NOW + timedelta(minutes=11), lambda *a: pytest.fail("nothing to triage"), rs)
+    assert (report.untriaged_seen, report.open_seen, report.rebuilt) == (0, 1, {})
+    assert len(rsps.calls) == 1  # the open search; no untriaged or half-done search
+    assert ReminderStore(services.redis).scheduled("PS-1", ALL) == {}

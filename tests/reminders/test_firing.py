@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -361,3 +362,20 @@ def test_labels_jira_refuses_do_not_silence_the_comment(services, site, rsps):
     outcome = fire(services, "PS-1|75", AT["75"], SETTINGS)
     assert outcome.status == "fired" and outcome.detail == "labels refused (400), comment"
     assert store.fired_codes("PS-1", 1, ["75"]) == {"75"}
+
+
+def test_a_running_firing_keeps_its_claim_and_lock_past_its_lease_and_a_dead_one_lets_go(redis_client):
+    from worker.reminders import firing
+    from worker.reminders.store import CLAIMED
+
+    store, lease = ReminderStore(redis_client), timedelta(seconds=0.3)
+    redis_client.zadd(CLAIMED, {"PS-1|50": time.time() + lease.total_seconds()})
+    token = store.lock("PS-1|50", lease)
+    renewer = firing._Renewer(store, "PS-1|50", token, lease)
+    time.sleep(1.0)  # three leases
+    assert redis_client.zscore(CLAIMED, "PS-1|50") > time.time()
+    assert redis_client.get("psw:reminders:lock:PS-1|50") == token.encode()
+    renewer.stop()  # as if its worker died: nothing renews any more
+    time.sleep(0.5)
+    assert redis_client.zscore(CLAIMED, "PS-1|50") < time.time()  # the next tick hands it out again
+    assert redis_client.get("psw:reminders:lock:PS-1|50") is None

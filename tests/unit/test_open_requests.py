@@ -122,14 +122,28 @@ def test_filters_order_and_refusals():
 
 
 def test_every_entitlement_rule_has_a_check_and_an_unknown_reason_still_shows():
-    from app.console.checks import CHECKS, FAIL, NOT_CHECKED, PASS, checklist
+    from app.console.checks import CHECKS, FAIL, JUDGES, NOT_CHECKED, NOT_JUDGED, PASS, checklist
     from worker.policy.entitlement import ReasonCode
 
-    assert [code for code, *_ in CHECKS] == list(ReasonCode)
+    assert sorted([code for code, *_ in CHECKS] + list(JUDGES)) == sorted(ReasonCode)
     listed = checklist({"sen": None, "reasons": [{"code": "SEN_MISSING", "detail": "no SEN given"},
                                                  {"code": "NEW_RULE", "detail": "a rule added later"}]})
     assert [(c.code, c.result) for c in listed] == [
-        ("SEN_MISSING", FAIL), ("SEN_UNKNOWN", NOT_CHECKED), ("NOT_PRIORITY", NOT_CHECKED),
+        ("FACT_UNREADABLE", PASS), ("SEN_MISSING", FAIL), ("SEN_UNKNOWN", NOT_CHECKED), ("NOT_PRIORITY", NOT_CHECKED),
         ("MAINTENANCE_EXPIRED", NOT_CHECKED), ("PRODUCT_NOT_COVERED", PASS), ("REPORTER_NOT_ADMIN", NOT_CHECKED),
         ("UNSUPPORTED_RELEASE", PASS), ("OUT_OF_SCOPE", PASS), ("NEW_RULE", FAIL)]
-    assert listed[0].reason == "no SEN given" and listed[-1].reason == "a rule added later"
+    assert listed[1].reason == "no SEN given" and listed[-1].reason == "a rule added later"
+
+
+def test_a_deferred_request_shows_the_rule_it_could_not_judge_not_a_failure():
+    from app.console.checks import FAIL, NOT_JUDGED, checklist
+
+    listed = {c.code: c for c in checklist({"sen": "SEN-1", "customer": "Globex", "region": "EMEA", "reasons": [
+        {"code": "REPORTER_UNVERIFIED", "detail": "their email address is hidden"},
+        {"code": "RELEASE_UNJUDGED", "detail": "9.17 is not in the End of Life table"},
+        {"code": "FACT_UNREADABLE", "detail": "the SEN field holds an object"}]})}
+    assert listed["REPORTER_NOT_ADMIN"].result == NOT_JUDGED
+    assert listed["REPORTER_NOT_ADMIN"].reason == "their email address is hidden"
+    assert listed["UNSUPPORTED_RELEASE"].result == NOT_JUDGED
+    assert listed["FACT_UNREADABLE"].result == NOT_JUDGED
+    assert FAIL not in {c.result for c in listed.values()}

@@ -76,3 +76,15 @@ def test_all_good_lines_exit_zero():
     result = run(stdin=json.dumps({"level": "L2", "region": "EMEA", "created": FRIDAY_1630_LA}) + "\n")
     assert result.exit_code == 0
     assert result.stderr == ""
+
+
+def test_a_per_customer_holiday_calendar():
+    # Cesar Chavez Day (Tue 31 March 2026) closes AMER (California), not a customer in New York.
+    flags = ["--level", "L3", "--region", "AMER", "--created", "2026-03-30T16:00:00-04:00", "--zone", "America/New_York"]
+    assert json.loads(run(*flags).output)["due"] == "2026-04-01T20:00:00Z"
+    assert json.loads(run(*flags, "--holidays", "US-NY").output)["due"] == "2026-03-31T20:00:00Z"
+    line = json.dumps({"level": "L3", "region": "AMER", "created": "2026-03-30T16:00:00-04:00",
+                       "zone": "America/New_York", "holidays": "US-NY"})
+    assert json.loads(run(stdin=line + "\n").output)["due"] == "2026-03-31T20:00:00Z"
+    bad = run(*flags, "--holidays", "US-XX")
+    assert bad.exit_code == 2 and "unknown subdivision 'XX' of US" in bad.output

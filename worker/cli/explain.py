@@ -63,8 +63,10 @@ def render(d: Decision, facts: RequestFacts, config: MappingConfig) -> str:
     """The decision in a few lines a person can read."""
     if d.entitled:
         head = f"{d.issue_key}: ENTITLED, level {d.level} ({config.levels[d.level].meaning})"
-    else:
+    elif d.reasons:
         head = f"{d.issue_key}: NOT ENTITLED ({', '.join(d.reason_codes)})"
+    else:
+        head = f"{d.issue_key}: CANNOT DECIDE ({', '.join(dict.fromkeys(r.code.value for r in d.undecided))})"
     rows = [("created", local_and_utc(d.created, d.time_zone))]
     if d.customer:
         rows.append(("customer", f"{d.customer} ({d.sen}), region {d.region}, zone {d.time_zone}"))
@@ -73,6 +75,13 @@ def render(d: Decision, facts: RequestFacts, config: MappingConfig) -> str:
         rows.append(("capped", d.cap_reason))
     for reason in d.reasons:
         rows.append(("reason", f"{reason.code.value}: {reason.detail}"))
+    for reason in d.undecided:
+        rows.append(("not judged", f"{reason.code.value}: {reason.detail}"))
+    if d.outcome == "undecided":
+        lookup = any(r.code.value == "REPORTER_UNVERIFIED" for r in d.undecided)
+        rows.append(("worker", ("looks the reporter's account up for the email first; then " if lookup else "")
+                     + "writes nothing and tries again (UNDECIDED_RETRIES), then marks it for a person "
+                     f"({config.labels.needs_review} and the comment below)"))
     if d.entitled:
         rows.append(("jira priority", d.jira_priority))
         rows.append(("due", local_and_utc(d.due, d.time_zone)))

@@ -26,7 +26,7 @@ import click
 
 from worker import runfile
 from worker.embedded_redis import EmbeddedRedis
-from worker.settings import RunSettings, Settings, SettingsError
+from worker.settings import RunSettings, Settings, SettingsError, log_secrets
 
 # Restarted whenever they exit (worker/supervise.py): a worker ends itself when its broker is gone
 # for good or its consumer loop hangs, and must come back without a person; `worker-time` fires
@@ -74,6 +74,23 @@ def _on_hangup(manager, say):
         manager.terminate()
 
     return handler
+
+
+def masking_printer(secrets: list[str]):
+    """honcho's printer, masking each line as worker/logsafe.py masks log records: under `psw run`
+    this also covers what a process prints outside logging (a traceback the interpreter writes)."""
+    from honcho.printer import Printer
+
+    from worker.logsafe import Redactor
+
+    class MaskingPrinter(Printer):
+        redact = Redactor(secrets)
+
+        def write(self, message):
+            data = message.data.decode("utf-8", "replace") if isinstance(message.data, bytes) else message.data
+            super().write(message._replace(data=self.redact(data)))
+
+    return MaskingPrinter(sys.stdout)
 
 
 def _procfile(root: Path) -> dict[str, str]:
@@ -142,7 +159,7 @@ def _run(root: Path, env: dict[str, str], var_dir: Path, lock: runfile.RunLock, 
         env["REDIS_URL"] = embedded.url
         say(f"no REDIS_URL set: started embedded Redis at {embedded.url} (data in {embedded.data_dir})")
 
-    manager = Manager()
+    manager = Manager(printer=masking_printer(log_secrets(env)))
     simulator = not env.get("JIRA_URL")
     if simulator:
         env.update(JIRA_URL=f"http://127.0.0.1:{sim_port}", **runfile.SIMULATOR_CREDENTIALS)

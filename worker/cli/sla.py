@@ -6,7 +6,9 @@
 Each input line gives one output line, {"line": n, "due": ..., "reminders": {"0.5": ..., ...}}
 (all UTC, ISO 8601), where n is the input line number so results join back to their requests even
 when some lines fail. A bad line prints "line n: why" to stderr and the rest still run; the exit
-code is 1 if any line failed. An optional "zone" key (or --zone) is a per-customer time zone.
+code is 1 if any line failed. An optional "zone" key (or --zone) is a per-customer time zone, and
+an optional "holidays" key (or --holidays) a per-customer holiday calendar, COUNTRY or
+COUNTRY-SUBDIVISION as python-holidays names them (US-NY).
 """
 from __future__ import annotations
 
@@ -19,8 +21,9 @@ import click
 
 from worker.bodies import shorten
 from worker.config import ConfigError, default_config_path, load_config
+from worker.config.models import check_holiday_calendar
 from worker.instants import within_range
-from worker.policy.sla import SlaPolicy, SlaTimes
+from worker.policy.sla import SlaPolicy, SlaTimes, holidays_from_text
 
 FIELDS = ("level", "region", "created")
 
@@ -56,11 +59,19 @@ def due_for(policy: SlaPolicy, request: Any) -> SlaTimes:
     missing = [name for name in FIELDS if name not in request]
     if missing:
         raise ValueError(f"missing {', '.join(repr(m) for m in missing)}")
-    for name in (*FIELDS, "zone"):
+    for name in (*FIELDS, "zone", "holidays"):
         if name in request and not isinstance(request[name], str):
             raise ValueError(f"{name!r} must be a string, got {json.dumps(request[name])}")
     return policy.due(request["level"], request["region"], parse_created(request["created"]),
-                      zone=request.get("zone"))
+                      zone=request.get("zone"), holidays=parse_holidays(request.get("holidays")))
+
+
+def parse_holidays(text: str | None) -> tuple[str, str | None] | None:
+    """'US-NY' -> ('US', 'NY'), 'NL' -> ('NL', None); ValueError for a calendar python-holidays lacks."""
+    holidays = holidays_from_text(text)
+    if holidays is not None:
+        check_holiday_calendar(*holidays)
+    return holidays
 
 
 def run_lines(policy: SlaPolicy, lines: TextIO, out: TextIO, err: TextIO) -> int:
@@ -95,22 +106,24 @@ def command() -> None:
 @click.option("--region", help="Customer region, e.g. EMEA.")
 @click.option("--created", help="Request creation time, ISO 8601 with offset.")
 @click.option("--zone", help="Per-customer time zone overriding the region's (IANA name).")
+@click.option("--holidays", help="Per-customer public holidays overriding the region's, e.g. US-NY.")
 @click.option("--config", "config_path", envvar="MAPPING_CONFIG", type=click.Path(dir_okay=False),
               help="Mapping config whose levels and regions to use (default: $MAPPING_CONFIG, else the shipped one).")
 def due(level: str | None, region: str | None, created: str | None, zone: str | None,
-        config_path: str | None) -> None:
+        holidays: str | None, config_path: str | None) -> None:
     """Due and reminder times: one request from flags, or JSON Lines on stdin."""
     try:
         policy = load_config(config_path or default_config_path()).sla_policy()
     except ConfigError as exc:
         raise click.ClickException(f"the mapping config is invalid:\n{exc}") from None
     given = {"level": level, "region": region, "created": created}
-    if any(value is not None for value in given.values()) or zone is not None:
+    if any(value is not None for value in given.values()) or zone is not None or holidays is not None:
         missing = [f"--{name}" for name, value in given.items() if value is None]
         if missing:
             raise click.UsageError(f"missing {', '.join(missing)} (or give no flags and JSON Lines on stdin)")
         try:
-            times = due_for(policy, {**given, **({"zone": zone} if zone else {})})
+            times = due_for(policy, {**given, **({"zone": zone} if zone else {}),
+                                     **({"holidays": holidays} if holidays else {})})
         except (KeyError, ValueError) as exc:
             raise click.UsageError(_message(exc)) from None
         click.echo(json.dumps(as_json(times)))

@@ -122,6 +122,15 @@ def _releases(config: MappingConfig) -> Iterator[tuple[KeyPath, str]]:
             if not _MAJOR_MINOR.fullmatch(version):
                 yield ("releases", "end_of_life", product, version), \
                     f"expected a feature release such as \"9.12\", got {version!r}"
+        # A line the table lacks is judged by its neighbours (worker/policy/entitlement.py
+        # _release), which holds only while later lines end no earlier than earlier ones.
+        lines = sorted((tuple(int(p) for p in v.split(".")), v, eol) for v, eol in table.items()
+                       if _MAJOR_MINOR.fullmatch(v))
+        for (_, earlier, earlier_eol), (_, later, later_eol) in zip(lines, lines[1:]):
+            if later_eol < earlier_eol:
+                yield ("releases", "end_of_life", product, later), \
+                    (f"{later} reaches End of Life ({later_eol}) before {earlier} ({earlier_eol}); "
+                     f"release lines must end in the order they were released")
 
 
 def _write_fields(config: MappingConfig) -> Iterator[tuple[KeyPath, str]]:

@@ -183,6 +183,7 @@ class LabelsConfig(Strict):
     entitled: tuple[Label, ...] = ("priority-support",)
     not_entitled: Label = "ps-not-entitled"
     reason_prefix: Label = "ps-reason-"
+    needs_review: Label = "ps-needs-review"  # a request the triage could not decide, for a person
 
 
 class WriteFieldsConfig(Strict):

@@ -14,6 +14,10 @@ some resources (get_all_fields), read only the first page of service desk lists,
 status into an HTTPError message (ServiceDesk.raise_for_status can even fail on an unexpected
 body). Reading the Response ourselves keeps the status, the headers and Retry-After.
 
+Shadow mode (SHADOW_MODE=1) is enforced here, for every caller at once: a gateway built with a
+`shadow` recorder makes no write (edit, comment, property) and hands the recorder what it would
+have sent, for the issue's audit trail; reads go out as usual.
+
 `edit_issue` sends notifyUsers=false unless asked to notify. Jira documents that suppressing
 notifications needs the Administer Jira or Administer Projects permission: Cloud's docs say the
 flag is ignored for an account without it (the edit goes through, watchers get mail); Data
@@ -24,7 +28,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -92,21 +96,59 @@ def label_update(add: Iterable[str] = (), remove: Iterable[str] = ()) -> list[di
     return ops
 
 
-class JiraGateway:
-    """One Jira site. `calls` and `call_log` record every HTTP request, for the audit trail."""
+# (issue key or id, operation, what it would have sent)
+ShadowRecorder = Callable[[str, str, dict], None]
 
-    def __init__(self, site: JiraSite, session: requests.Session | None = None):
+
+def shadow_writes(audit) -> ShadowRecorder:
+    """Records each write shadow mode holds back in the issue's audit trail (`shadow_write`)."""
+    def record(issue: str, operation: str, payload: dict) -> None:
+        audit.record(issue, "shadow_write", operation=operation, would_write=payload)
+    return record
+
+
+def _log_shadow_write(issue: str, operation: str, payload: dict) -> None:
+    log.info("shadow mode: %s on %s not sent", operation, issue)
+
+
+class JiraGateway:
+    """One Jira site. `calls` and `call_log` record every HTTP request, for the audit trail.
+
+    With `shadow`, writes are recorded by it and never sent (call_log says "shadow")."""
+
+    def __init__(self, site: JiraSite, session: requests.Session | None = None,
+                 shadow: ShadowRecorder | None = None):
         self._site = site
         self._client = build_client(site, session)
         self._secrets = secrets_of(site)
+        self._shadow = shadow
         self.calls = 0
         self.call_log: list[tuple[str, str]] = []
 
     @classmethod
-    def from_settings(cls, settings: Settings, session: requests.Session | None = None) -> "JiraGateway":
+    def from_settings(cls, settings: Settings, session: requests.Session | None = None,
+                      audit=None) -> "JiraGateway":
+        """The gateway of the configured site; in shadow mode its writes go to `audit` (or the log)."""
         if settings.jira is None:
             raise ValueError("Jira is not configured: set JIRA_URL and its credentials")
-        return cls(settings.jira, session)
+        shadow = None
+        if settings.shadow_mode:
+            shadow = shadow_writes(audit) if audit is not None else _log_shadow_write
+        return cls(settings.jira, session, shadow=shadow)
+
+    @property
+    def shadow(self) -> bool:
+        return self._shadow is not None
+
+    def _held_back(self, operation: str, issue: str, payload: dict) -> bool:
+        """In shadow mode, record the write instead of sending it, and say so (True)."""
+        if self._shadow is None:
+            return False
+        _segment(issue, "issue key")
+        self._shadow(issue, operation, payload)
+        JIRA_CALLS.labels(operation=operation, outcome="shadow").inc()
+        self.call_log.append((operation, "shadow"))
+        return True
 
     @property
     def deployment(self) -> str:
@@ -138,11 +180,29 @@ class JiraGateway:
         overlap = set(body.get("fields", ())) & set(body.get("update", ()))
         if overlap:  # Jira answers 400 for a field named in both
             raise ValueError(f"fields and update both name {sorted(overlap)}; use one or the other")
+        if self._held_back("edit_issue", key, body):
+            return
         params = {} if notify_users else {"notifyUsers": "false"}
         hints = {} if notify_users else {403: "(notifyUsers=false needs Administer Jira or "
                                               "Administer Projects; grant it or pass notify_users=True)"}
         self._call("edit_issue", "PUT", f"/rest/api/2/issue/{_segment(key, 'issue key')}",
                    params=params, body=body, hints=hints)
+
+    # -- users ----------------------------------------------------------------------------
+
+    def get_user(self, *, account_id: str | None = None, username: str | None = None) -> dict | None:
+        """A user's JSON, or None when the site knows no such user.
+
+        Cloud: GET /rest/api/3/user?accountId=... (emailAddress is there only when the user's
+        profile visibility shows it to this account); Data Center: GET /rest/api/2/user?username=...
+        """
+        if self._site.is_cloud:
+            path, name, value = "/rest/api/3/user", "accountId", account_id
+        else:
+            path, name, value = "/rest/api/2/user", "username", username
+        _segment(value, name)  # refuses an empty or missing one (requests quotes the parameter)
+        found = self._call("get_user", "GET", path, params={name: value.strip()}, expect=dict, absent_ok=True)
+        return None if found is _ABSENT else found
 
     # -- JSM request comments and SLAs ----------------------------------------------------
 
@@ -152,6 +212,8 @@ class JiraGateway:
             raise ValueError("an internal comment needs a non-empty body")
         if len(body) > COMMENT_CHARS:
             raise ValueError(f"a comment of {len(body):,} characters is over Jira's {COMMENT_CHARS:,}")
+        if self._held_back("add_internal_comment", key, {"body": body, "public": False}):
+            return {"body": body, "public": False}
         return self._call("add_internal_comment", "POST",
                           f"/rest/servicedeskapi/request/{_segment(key, 'issue key')}/comment",
                           body={"body": body, "public": False}, expect=dict,
@@ -197,10 +259,14 @@ class JiraGateway:
     def set_property(self, key: str, name: str, value: Any) -> None:
         if value is None:
             raise ValueError("an issue property needs a JSON value; use delete_property to remove it")
+        if self._held_back("set_property", key, {"property": name, "value": value}):
+            return
         self._call("set_property", "PUT", self._property_path(key, name), body=value)
 
     def delete_property(self, key: str, name: str) -> None:
         """Remove the property; deleting one that is already gone is not an error."""
+        if self._held_back("delete_property", key, {"property": name}):
+            return
         self._call("delete_property", "DELETE", self._property_path(key, name), absent_ok=True)
 
     # -- fields and search ----------------------------------------------------------------

@@ -16,9 +16,26 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from worker.config.models import MappingConfig
-from worker.policy.entitlement import Entitlement, Reason, ReasonCode, check_entitlement, customer_zone, normalise_sen
+from worker.policy.entitlement import (
+    Entitlement,
+    Reason,
+    ReasonCode,
+    UNDECIDED as UNDECIDED_CODES,
+    check_entitlement,
+    customer_zone,
+    normalise_sen,
+    unreadable,
+)
 from worker.policy.facts import RequestFacts
-from worker.policy.severity import Severity, apply_environment_cap, assess_severity
+from worker.policy.severity import (
+    AppliedLevel,
+    LevelOverride,
+    Severity,
+    apply_environment_cap,
+    assess_severity,
+    severity_facts_read,
+)
+from worker.policy.sla import holidays_text
 
 UTC = timezone.utc
 
@@ -26,11 +43,14 @@ UTC = timezone.utc
 # The issue property that holds the decision as JSON: Jira keeps the record (docs/DESIGN.md decision 2).
 PROPERTY = "priority-support"
 
+ENTITLED, NOT_ENTITLED, UNDECIDED = "entitled", "not_entitled", "undecided"
+
+
 @dataclass(frozen=True)
 class Decision:
     issue_key: str
     entitled: bool
-    reasons: tuple[Reason, ...]
+    reasons: tuple[Reason, ...]  # the rules that failed: any one makes the request not entitled
     severity: Severity  # what the request asked for, and from where
     requested_level: str
     level: str | None  # the Priority Support level applied (None when not entitled)
@@ -51,16 +71,27 @@ class Decision:
     comment: str
     config_version: str
     decided_at: datetime
+    # The rules that could not be judged (a fact unreadable or unknown). With no failed rule they
+    # make the outcome "undecided": never entitled, never rejected, deferred to a retry or a person.
+    undecided: tuple[Reason, ...] = ()
 
     @property
     def reason_codes(self) -> tuple[ReasonCode, ...]:
         return tuple(reason.code for reason in self.reasons)
 
+    @property
+    def outcome(self) -> str:
+        if self.entitled:
+            return ENTITLED
+        return NOT_ENTITLED if self.reasons else UNDECIDED
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "issue_key": self.issue_key,
             "entitled": self.entitled,
+            "outcome": self.outcome,
             "reasons": [{"code": r.code.value, "detail": r.detail} for r in self.reasons],
+            "undecided": [{"code": r.code.value, "detail": r.detail} for r in self.undecided],
             "severity": {"level": self.severity.level, "source": self.severity.source, "detail": self.severity.detail},
             "requested_level": self.requested_level,
             "level": self.level,
@@ -69,6 +100,7 @@ class Decision:
             "customer": self.customer,
             "region": self.region,
             "time_zone": self.time_zone,
+            "holidays": holidays_text(self.holidays),
             "jira_priority": self.jira_priority,
             "labels_add": list(self.labels_add),
             "labels_remove": list(self.labels_remove),
@@ -94,16 +126,27 @@ def jira_datetime(instant: datetime) -> str:
     return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}+0000"
 
 
-def decide(facts: RequestFacts, entitlement: Entitlement | None, config: MappingConfig, now: datetime) -> Decision:
-    """Decide a request. `entitlement` is the source's record for the request's SEN, or None."""
+def decide(facts: RequestFacts, entitlement: Entitlement | None, config: MappingConfig, now: datetime,
+           override: LevelOverride | None = None) -> Decision:
+    """Decide a request. `entitlement` is the source's record for the request's SEN, or None.
+
+    `override`: the level an agent chose by setting the Jira priority (worker/triage.py); it
+    replaces the level the request's fields ask for, uncapped, and the priority is left as set."""
     if facts.created is None:
         raise ValueError(f"{facts.issue_key}: cannot decide without the creation time")
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    reasons = tuple(check_entitlement(facts, entitlement, config))
-    severity = assess_severity(facts, config)
-    applied = apply_environment_cap(severity.level, facts, config)
-    entitled = not reasons
+    judged = check_entitlement(facts, entitlement, config)
+    if override is not None:
+        severity = override.severity()
+        applied = AppliedLevel(override.level, override.level)
+    else:
+        severity = assess_severity(facts, config)
+        applied = apply_environment_cap(severity.level, facts, config)
+        judged += _unreadable_level_facts(facts, severity, config)
+    reasons = tuple(reason for reason in judged if reason.decisive)
+    undecided = tuple(reason for reason in judged if not reason.decisive)
+    entitled = not reasons and not undecided
     zone = customer_zone(entitlement, config)
     due, reminders, pending = None, (), ()
     if entitled:
@@ -115,7 +158,11 @@ def decide(facts: RequestFacts, entitlement: Entitlement | None, config: Mapping
         due = times.due
         reminders = tuple(sorted((r.at, due if r.at >= 1 else times.reminders[r.at]) for r in config.reminders))
         pending = _pending(reminders, now)
-    labels_add, labels_remove = _labels(entitled, applied.level, reasons, config)
+    outcome = ENTITLED if entitled else (NOT_ENTITLED if reasons else UNDECIDED)
+    labels_add, labels_remove = _labels(outcome, applied.level, reasons, config)
+    jira_priority = None
+    if entitled:
+        jira_priority = override.priority if override is not None else config.levels[applied.level].jira_priority
     decision = Decision(
         issue_key=facts.issue_key,
         entitled=entitled,
@@ -129,7 +176,7 @@ def decide(facts: RequestFacts, entitlement: Entitlement | None, config: Mapping
         region=entitlement.region if entitlement else None,
         time_zone=zone,
         holidays=entitlement.holidays if entitlement else None,
-        jira_priority=config.levels[applied.level].jira_priority if entitled else None,
+        jira_priority=jira_priority,
         labels_add=labels_add,
         labels_remove=labels_remove,
         fields=_fields(entitled, applied.level, due, config),
@@ -140,8 +187,18 @@ def decide(facts: RequestFacts, entitlement: Entitlement | None, config: Mapping
         comment="",
         config_version=config.version,
         decided_at=now.astimezone(UTC),
+        undecided=undecided,
     )
     return _with_comment(decision, config)
+
+
+def _unreadable_level_facts(facts: RequestFacts, severity: Severity, config: MappingConfig) -> list[Reason]:
+    """FACT_UNREADABLE for a fact the level depends on: a severity source tried before the one that
+    gave the level (it might have given another), or the environment of a production-only level."""
+    found = [unreadable(facts, fact, config) for fact in severity_facts_read(severity, config)]
+    if config.levels[severity.level].production_only:
+        found.append(unreadable(facts, "environment", config))
+    return [reason for reason in found if reason is not None]
 
 
 def _pending(reminders: tuple[tuple[float, datetime], ...], now: datetime) -> tuple[tuple[float, datetime], ...]:
@@ -151,16 +208,18 @@ def _pending(reminders: tuple[tuple[float, datetime], ...], now: datetime) -> tu
     return tuple(passed[-1:] + [pair for pair in reminders if pair[1] > now])
 
 
-def _labels(entitled: bool, level: str, reasons: tuple[Reason, ...],
+def _labels(outcome: str, level: str, reasons: tuple[Reason, ...],
             config: MappingConfig) -> tuple[tuple[str, ...], tuple[str, ...]]:
     labels = config.labels
     level_labels = [lvl.label for lvl in config.levels.values()]
-    reason_labels = [labels.reason_prefix + code.value.lower() for code in ReasonCode]
-    if entitled:
+    reason_labels = [labels.reason_prefix + code.value.lower() for code in ReasonCode if code not in UNDECIDED_CODES]
+    if outcome == ENTITLED:
         add = [*labels.entitled, config.levels[level].label]
-    else:
+    elif outcome == NOT_ENTITLED:
         add = [labels.not_entitled, *(labels.reason_prefix + r.code.value.lower() for r in reasons)]
-    managed = [*labels.entitled, *level_labels, labels.not_entitled, *reason_labels]
+    else:
+        add = [labels.needs_review]
+    managed = [*labels.entitled, *level_labels, labels.not_entitled, labels.needs_review, *reason_labels]
     remove = [label for label in dict.fromkeys(managed) if label not in add]
     return tuple(dict.fromkeys(add)), tuple(remove)
 
@@ -238,12 +297,23 @@ def _with_comment(d: Decision, config: MappingConfig) -> Decision:
         ]
         if level.phone_in_comment:
             lines.append(f"{d.level} phone support: the {d.region} Priority Support line is {region.phone}.")
-    else:
+    elif d.reasons:
         lines += [
             "Priority Support triage: NOT ENTITLED. This request stays with the standard support "
             "process; no Priority Support SLA is set.",
             "Why:",
             *(f"- {r.code.value}: {r.detail}." for r in d.reasons),
+        ]
+        if d.undecided:
+            lines += ["Also not judged:", *(f"- {r.code.value}: {r.detail}." for r in d.undecided)]
+        lines.append(f"Requested level: {severity}.")
+    else:
+        lines += [
+            "Priority Support triage: CANNOT DECIDE. A person must check this request: no Priority "
+            "Support SLA is set until it is decided.",
+            "Could not judge:",
+            *(f"- {r.code.value}: {r.detail}." for r in d.undecided),
+            "Decide by hand, or fix what is named above (a changed field triages the request again).",
             f"Requested level: {severity}.",
         ]
     lines.append(f"(mapping config version {d.config_version})")

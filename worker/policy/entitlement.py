@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator, model_validator
 
-from worker.config.models import MappingConfig, check_holiday_calendar
+from worker.config.models import LanguageRule, MappingConfig, OutOfScopeRule, check_holiday_calendar
 from worker.config.values import ZoneName
-from worker.policy.facts import RequestFacts
 from worker.bodies import shorten
+from worker.policy.facts import Reporter, RequestFacts
 from worker.policy.language import LANGUAGE_NAMES, identify
 from worker.policy.vocabulary import canonical_product, normalise_sen, request_type_listed
 
@@ -31,12 +31,42 @@ class ReasonCode(StrEnum):
     REPORTER_NOT_ADMIN = "REPORTER_NOT_ADMIN"
     UNSUPPORTED_RELEASE = "UNSUPPORTED_RELEASE"
     OUT_OF_SCOPE = "OUT_OF_SCOPE"
+    # Cannot decide (docs/POLICY.md section 4): a fact the rule needs is unreadable or unknown.
+    FACT_UNREADABLE = "FACT_UNREADABLE"
+    REPORTER_UNVERIFIED = "REPORTER_UNVERIFIED"
+    RELEASE_UNJUDGED = "RELEASE_UNJUDGED"
+
+
+# The codes that say a rule could not be judged, rather than that it failed: they never reject a
+# request, they defer it (retried, then marked for a person).
+UNDECIDED = frozenset({ReasonCode.FACT_UNREADABLE, ReasonCode.REPORTER_UNVERIFIED, ReasonCode.RELEASE_UNJUDGED})
 
 
 @dataclass(frozen=True)
 class Reason:
     code: ReasonCode
     detail: str
+
+    @property
+    def decisive(self) -> bool:
+        """A rule that failed, as opposed to one that could not be judged."""
+        return self.code not in UNDECIDED
+
+
+# The facts a rule reads, by the name RequestFacts.unreadable uses, and where the config reads them.
+FACT_FIELDS = {"sen": "sen", "product": "product", "version": "version", "environment": "environment",
+               "severity": "severity", "impact": "impact", "urgency": "urgency", "request_type": "request_type"}
+
+
+def unreadable(facts: RequestFacts, fact: str, config: MappingConfig, label: str | None = None) -> Reason | None:
+    """FACT_UNREADABLE for `fact` when its field holds a value no reader understands, else None."""
+    shape = facts.unreadable.get(fact)
+    if shape is None:
+        return None
+    field_id = getattr(config.fields, FACT_FIELDS[fact]) if fact in FACT_FIELDS else fact
+    name = label or fact.replace("_", " ")
+    where = f"the {name} field ({field_id})" if field_id != fact else f"the {name} field"
+    return Reason(ReasonCode.FACT_UNREADABLE, f"{where} holds {shape}, which cannot be read as a value")
 
 
 def _sen(value: Any) -> str:
@@ -127,7 +157,9 @@ def check_entitlement(facts: RequestFacts, record: Entitlement | None, config: M
         raise ValueError(f"{facts.issue_key}: cannot check entitlement without the creation time")
     reasons: list[Reason] = []
     sen = normalise_sen(facts.sen)
-    if not facts.sen:
+    if (sen_unreadable := unreadable(facts, "sen", config, "SEN")) is not None:
+        reasons.append(sen_unreadable)  # never SEN_MISSING: the field holds something
+    elif not facts.sen:
         reasons.append(Reason(ReasonCode.SEN_MISSING, "the request does not give a SEN (Support Entitlement Number)"))
     elif sen is None:
         reasons.append(Reason(ReasonCode.SEN_UNKNOWN, f"{facts.sen!r} is not a SEN; a SEN looks like SEN-12345678"))
@@ -141,10 +173,16 @@ def check_entitlement(facts: RequestFacts, record: Entitlement | None, config: M
         reasons += _maintenance(facts, record, config)
     reasons += _product_covered(facts, record, product, config)
     if record is not None:
-        reasons += _reporter_admin(facts, record)
-    reasons += _release(facts, product, config)
+        reasons += _reporter_admin(facts, record, config)
+    reasons += _release(facts, product, local_date(facts, record, config), config)
     reasons += _scope(facts, config)
     return reasons
+
+
+def local_date(facts: RequestFacts, record: Entitlement | None, config: MappingConfig) -> date:
+    """The request's creation date on the customer's calendar: maintenance and End of Life are
+    dates, and one instant must give one date whatever offset the payload wrote it in."""
+    return facts.created.astimezone(ZoneInfo(customer_zone(record, config))).date()
 
 
 def _product(facts: RequestFacts, record: Entitlement | None, config: MappingConfig) -> str | None:
@@ -152,6 +190,8 @@ def _product(facts: RequestFacts, record: Entitlement | None, config: MappingCon
     it names none, a single-product SEN's product."""
     if facts.product:
         return canonical_product(facts.product, config)
+    if "product" in facts.unreadable:
+        return None  # not "names no product": the single-product rule must not guess it
     if record is not None and len(record.products) == 1:
         return canonical_product(record.products[0], config)
     return None
@@ -193,7 +233,7 @@ def _priority(record: Entitlement, product: str | None, config: MappingConfig) -
 
 
 def _maintenance(facts: RequestFacts, record: Entitlement, config: MappingConfig) -> list[Reason]:
-    created_local = facts.created.astimezone(ZoneInfo(customer_zone(record, config))).date()
+    created_local = local_date(facts, record, config)
     if record.maintenance_end < created_local:
         return [Reason(ReasonCode.MAINTENANCE_EXPIRED,
                        f"maintenance for {record.sen} ended on {record.maintenance_end.isoformat()}, "
@@ -204,6 +244,8 @@ def _maintenance(facts: RequestFacts, record: Entitlement, config: MappingConfig
 def _product_covered(facts: RequestFacts, record: Entitlement | None, product: str | None,
                      config: MappingConfig) -> list[Reason]:
     if product is None:
+        if (cannot := unreadable(facts, "product", config)) is not None:
+            return [cannot]
         if record is None:
             return []  # nothing to judge yet; SEN_MISSING / SEN_UNKNOWN already explain the request
         return [Reason(ReasonCode.PRODUCT_NOT_COVERED,
@@ -217,18 +259,52 @@ def _product_covered(facts: RequestFacts, record: Entitlement | None, product: s
     return [Reason(ReasonCode.PRODUCT_NOT_COVERED, "; ".join(problems))] if problems else []
 
 
-def _reporter_admin(facts: RequestFacts, record: Entitlement) -> list[Reason]:
+def email_would_decide(reporter: Reporter | None, record: Entitlement | None) -> bool:
+    """The reporter matches no admin contact by the identities known, their email is not known,
+    and the record lists contacts by email: only the email can decide the admin rule."""
+    if reporter is None or record is None or reporter.email:
+        return False
     admins = {admin.casefold() for admin in record.admins}
-    if facts.reporter is not None and facts.reporter.identities() & admins:
+    return not (reporter.identities() & admins) and any("@" in admin for admin in admins)
+
+
+def _reporter_admin(facts: RequestFacts, record: Entitlement, config: MappingConfig) -> list[Reason]:
+    admins = {admin.casefold() for admin in record.admins}
+    reporter = facts.reporter
+    if reporter is not None and reporter.identities() & admins:
         return []
-    who = str(facts.reporter) if facts.reporter else "the reporter (unknown)"
+    if (cannot := unreadable(facts, "reporter", config)) is not None:
+        return [cannot]
+    if email_would_decide(reporter, record):
+        # Cloud hides an email its owner keeps private (and Data Center may): the reporter may
+        # still be an admin contact listed by email, so this cannot be judged (the triage looks
+        # the account up first, where the site shows the address).
+        return [Reason(ReasonCode.REPORTER_UNVERIFIED,
+                       f"{reporter} is not listed among the admin contacts of {record.sen} by account or user "
+                       f"name, and their email address is hidden, so it cannot be compared with the contacts "
+                       f"listed by email")]
+    who = str(reporter) if reporter else "the reporter (unknown)"
     return [Reason(ReasonCode.REPORTER_NOT_ADMIN, f"{who} is not an admin contact of {record.sen}")]
 
 
-_VERSION = re.compile(r"\s*v?(\d+)\.(\d+)")
+# The release line (major.minor) anywhere in the version text: "9.12.3", "v9.12", "Jira 9.12.3".
+_VERSION = re.compile(r"(?<![\d.])v?(\d+)\.(\d+)")
 
 
-def _release(facts: RequestFacts, product: str | None, config: MappingConfig) -> list[Reason]:
+def release_line(text: str) -> tuple[int, int] | None:
+    match = _VERSION.search(text)
+    return (int(match[1]), int(match[2])) if match else None
+
+
+def _release(facts: RequestFacts, product: str | None, created: date, config: MappingConfig) -> list[Reason]:
+    """Pre-release patterns, then End of Life by release line on the customer's local date.
+
+    **decision** (docs/POLICY.md section 4): release lines reach End of Life in the order they
+    were released, so a line the table lacks lies between its tracked neighbours: supported when
+    the line before it still is, End of Life when the line after it is, and otherwise not judged.
+    """
+    if (cannot := unreadable(facts, "version", config)) is not None:
+        return [cannot]
     version = facts.version
     if not version:
         return []
@@ -237,40 +313,63 @@ def _release(facts: RequestFacts, product: str | None, config: MappingConfig) ->
         if re.search(pattern, version):
             return [Reason(ReasonCode.UNSUPPORTED_RELEASE,
                            f"version {version} is a Beta, Release Candidate or Development release")]
-    match = _VERSION.match(version)
     table_name = _canonical(product, releases.end_of_life) if product else None
-    if not match or table_name is None:
-        return []
-    feature = (int(match[1]), int(match[2]))
-    table = {tuple(int(p) for p in key.split(".")): (key, eol) for key, eol in releases.end_of_life[table_name].items()}
-    created = facts.created.date()
-    if feature in table:
-        key, eol = table[feature]
+    table = {tuple(int(p) for p in key.split(".")): (key, eol)
+             for key, eol in releases.end_of_life[table_name].items()} if table_name else {}
+    if not table:
+        return []  # gap: a product without an End of Life table is never judged End of Life
+    line = release_line(version)
+    if line is None:
+        return [Reason(ReasonCode.RELEASE_UNJUDGED,
+                       f"version {version!r} names no release line (such as 9.12) to look up in the "
+                       f"{table_name} End of Life table")]
+    name = f"{line[0]}.{line[1]}"
+    if line in table:
+        key, eol = table[line]
         if eol < created:
             return [Reason(ReasonCode.UNSUPPORTED_RELEASE,
                            f"{table_name} {key} reached End of Life on {eol.isoformat()} (version {version})")]
         return []
-    if table and feature < min(table):
-        oldest = table[min(table)][0]
+    older = [table[known] for known in sorted(table) if known < line]
+    newer = [table[known] for known in sorted(table) if known > line]
+    if not older:
         return [Reason(ReasonCode.UNSUPPORTED_RELEASE,
-                       f"{table_name} {version} is older than {oldest}, the oldest release still tracked, so End of Life")]
-    return []
+                       f"{table_name} {version} is older than {newer[0][0]}, the oldest release still tracked, "
+                       f"so End of Life")]
+    (before, before_eol), after = older[-1], (newer[0] if newer else None)
+    if before_eol >= created:
+        return []  # newer than a line that is still supported
+    if after is not None and after[1] < created:
+        return [Reason(ReasonCode.UNSUPPORTED_RELEASE,
+                       f"{table_name} {name} (version {version}) is not in the End of Life table, and {after[0]}, "
+                       f"released after it, reached End of Life on {after[1].isoformat()}, so {name} has too")]
+    beyond = (f"{after[0]} after it is supported until {after[1].isoformat()}" if after is not None
+              else "no later line is listed")
+    return [Reason(ReasonCode.RELEASE_UNJUDGED,
+                   f"{table_name} {name} (version {version}) is not in the End of Life table: {before}, released "
+                   f"before it, reached End of Life on {before_eol.isoformat()} and {beyond}; add {name} to "
+                   f"releases.end_of_life")]
 
 
 def _scope(facts: RequestFacts, config: MappingConfig) -> list[Reason]:
     found: dict[str, str] = {}
+    cannot: list[Reason] = []
+    if any(rule.request_types for rule in config.out_of_scope.rules):
+        cannot += [r for r in (unreadable(facts, "request_type", config),) if r]
+    cannot += [r for r in dict.fromkeys(unreadable(facts, rule.field, config)
+                                        for rule in config.out_of_scope.rules if rule.field) if r]
     for rule in config.out_of_scope.rules:
         why = _rule_matches(rule, facts)
         if why:
             found.setdefault(rule.category, why)
     if not found:
-        return []
+        return cannot  # nothing matched, but an unreadable field might have
     words = config.out_of_scope.categories
     detail = "; ".join(f"{why} means {words[category]}" for category, why in found.items())
     return [Reason(ReasonCode.OUT_OF_SCOPE, f"{detail}, which Priority Support does not include")]
 
 
-def _rule_matches(rule, facts: RequestFacts) -> str | None:
+def _rule_matches(rule: OutOfScopeRule, facts: RequestFacts) -> str | None:
     """Why `rule` matches the request, in words; None when it does not."""
     if rule.request_types and request_type_listed(facts.request_type_name, facts.request_type_id, rule.request_types):
         return f"the request type {facts.request_type_name or facts.request_type_id!r}"
@@ -287,7 +386,7 @@ def _rule_matches(rule, facts: RequestFacts) -> str | None:
     return None
 
 
-def _other_language(rule, facts: RequestFacts) -> str | None:
+def _other_language(rule: LanguageRule, facts: RequestFacts) -> str | None:
     guess = identify(facts.summary, facts.description, supported=rule.supported)
     if (guess is None or guess.language in rule.supported or guess.confidence < rule.min_confidence
             or guess.letters < rule.min_letters):

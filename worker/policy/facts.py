@@ -59,6 +59,9 @@ class RequestFacts:
     reporter: Reporter | None = None
     extra_fields: Mapping[str, str | None] = field(default_factory=dict)  # fields out-of-scope rules read
     missing: tuple[str, ...] = ()
+    # Facts whose field holds a value of a shape no reader understands (an object without a value,
+    # a boolean), fact -> what it holds: not "no value", so nothing may be decided from them.
+    unreadable: Mapping[str, str] = field(default_factory=dict)
 
 
 def parse_jira_datetime(text: str) -> datetime:
@@ -89,6 +92,20 @@ def field_text(value: Any) -> str | None:
         # A list of options; a list inside it is no field value Jira sends.
         return next((text for item in value if not isinstance(item, list) and (text := field_text(item))), None)
     return None
+
+
+def shape_of(value: Any) -> str:
+    """What a value is, in words, for a sentence naming a field that cannot be read."""
+    if isinstance(value, dict):
+        keys = ", ".join(shorten(str(key), 40) for key in list(value)[:5])
+        return f"an object with keys {keys}" if keys else "an empty object"
+    if isinstance(value, list):
+        return "a list of values that are not text"
+    return f"the value {shorten(repr(value), 40)}"
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == [] or (isinstance(value, str) and not value.strip())
 
 
 def _request_type(value: Any) -> tuple[str | None, str | None]:
@@ -138,6 +155,7 @@ def extract_facts(webhook_issue: Mapping[str, Any], config: MappingConfig) -> Re
     fields = mapping(issue.get("fields"))
     ids = config.fields
     missing: list[str] = []
+    unreadable: dict[str, str] = {}
 
     def read(fact: str, field_id: str | None) -> Any:
         if field_id is None:
@@ -147,28 +165,41 @@ def extract_facts(webhook_issue: Mapping[str, Any], config: MappingConfig) -> Re
             return None
         return fields[field_id]
 
+    def read_text(fact: str, field_id: str | None) -> str | None:
+        raw = read(fact, field_id)
+        value = field_text(raw)
+        if value is None and not _is_empty(raw):
+            unreadable[fact] = shape_of(raw)
+        return value
+
     created_raw = read("created", "created")
-    request_type = _request_type(read("request_type", ids.request_type))
+    request_type_raw = read("request_type", ids.request_type)
+    request_type = _request_type(request_type_raw)
+    if request_type == (None, None) and not _is_empty(request_type_raw):
+        unreadable["request_type"] = shape_of(request_type_raw)
     reporter_raw = read("reporter", "reporter")
-    extra = {rule.field: field_text(read(rule.field, rule.field))
-             for rule in config.out_of_scope.rules if rule.field}
+    reporter = _reporter(reporter_raw)
+    if reporter_raw is not None and (reporter is None or not reporter.identities()):
+        unreadable["reporter"] = shape_of(reporter_raw)
+    extra = {rule.field: read_text(rule.field, rule.field) for rule in config.out_of_scope.rules if rule.field}
     return RequestFacts(
         issue_key=shorten(issue["key"], FACT_CHARS) if isinstance(issue.get("key"), str) else "",
         issue_id=field_text(issue.get("id")),
         created=parse_jira_datetime(created_raw) if created_raw else None,
-        summary=field_text(read("summary", "summary")),
+        summary=read_text("summary", "summary"),
         description=description_text(read("description", "description")) if config.reads_description else None,
-        sen=field_text(read("sen", ids.sen)),
-        product=field_text(read("product", ids.product)),
-        version=field_text(read("version", ids.version)),
-        environment=field_text(read("environment", ids.environment)),
-        severity_option=field_text(read("severity", ids.severity)),
-        priority=field_text(read("priority", "priority")),
-        impact=field_text(read("impact", ids.impact)),
-        urgency=field_text(read("urgency", ids.urgency)),
+        sen=read_text("sen", ids.sen),
+        product=read_text("product", ids.product),
+        version=read_text("version", ids.version),
+        environment=read_text("environment", ids.environment),
+        severity_option=read_text("severity", ids.severity),
+        priority=read_text("priority", "priority"),
+        impact=read_text("impact", ids.impact),
+        urgency=read_text("urgency", ids.urgency),
         request_type_name=request_type[0],
         request_type_id=request_type[1],
-        reporter=_reporter(reporter_raw),
+        reporter=reporter,
         extra_fields=extra,
         missing=tuple(dict.fromkeys(missing)),
+        unreadable=unreadable,
     )

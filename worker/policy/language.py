@@ -38,8 +38,10 @@ LANGUAGE_NAMES = {
     "tr": "Turkish", "uk": "Ukrainian", "vi": "Vietnamese", "zh": "Chinese",
 }
 
-# The most text identified per request: enough for a confident answer, bounded work per triage.
-MAX_CHARS = 2000
+# The most text identified per request: a few sentences decide it, and the work per triage stays
+# bounded (3 times as much raw text is cleaned to find it; measured, a decision with a
+# 3.5k-character description takes about 6.6 ms with the language rule and 2 ms without).
+MAX_CHARS = 1000
 
 _NOT_PROSE = [
     re.compile(r"\{(code|noformat)[^}]*\}.*?(\{\1\}|$)", re.DOTALL),  # Jira code blocks
@@ -76,7 +78,7 @@ def identify(*texts: str | None, supported: Iterable[str] = ("en",)) -> Language
     `supported`: one minus the probability of all of them, not the top language's own
     probability, since Spanish and Galician (or Chinese and Wu) share what is not English.
     None when the texts hold no letters at all."""
-    text = prose(" \n".join(t for t in texts if t)[: 4 * MAX_CHARS])[:MAX_CHARS]
+    text = prose(" \n".join(t for t in texts if t)[: 3 * MAX_CHARS])[:MAX_CHARS]
     letters = sum((3 if _WIDE.match(ch) else 1) for ch in text if ch.isalpha())
     if not letters:
         return None

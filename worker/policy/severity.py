@@ -59,6 +59,35 @@ def _from_priority(facts: RequestFacts, config: MappingConfig) -> Severity | Non
 
 
 _SOURCES = {"field": _from_field, "impact_urgency": _from_impact_urgency, "priority": _from_priority}
+_SOURCE_FACTS = {"field": ("severity",), "impact_urgency": ("impact", "urgency"), "priority": ("priority",)}
+
+
+def severity_facts_read(severity: Severity, config: MappingConfig) -> tuple[str, ...]:
+    """The facts the sources tried up to (and including) the one that gave `severity` read: if one
+    of them could not be read, the level might have been another."""
+    read: list[str] = []
+    for source in config.severity.sources:
+        read += _SOURCE_FACTS[source]
+        if source == severity.source:
+            break
+    return tuple(read)
+
+
+@dataclass(frozen=True)
+class LevelOverride:
+    """An agent's explicit choice of level, made by setting the Jira priority (docs/POLICY.md 5)."""
+
+    level: str
+    priority: str  # the Jira priority the agent set; the triage leaves it as it is
+
+    def severity(self) -> Severity:
+        return Severity(self.level, "override", f"an agent set the Jira priority to {self.priority!r}")
+
+
+def override_for(priority: str | None, config: MappingConfig) -> LevelOverride | None:
+    """The level an agent's priority stands for (severity.priority_names), or None."""
+    level = _lookup(config.severity.priority_names, priority)
+    return LevelOverride(level, priority) if level and priority else None
 
 
 def assess_severity(facts: RequestFacts, config: MappingConfig) -> Severity:

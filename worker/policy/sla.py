@@ -51,6 +51,22 @@ def _span(start: time, end: time) -> timedelta:
     return timedelta(minutes=minutes)
 
 
+Holidays = tuple[str, "str | None"]  # (country, subdivision): a customer's own holiday calendar
+
+
+def holidays_text(holidays: Holidays | None) -> str | None:
+    """('US', 'NY') -> 'US-NY', as the decision property and `psw sla due --holidays` write it."""
+    return "-".join(part for part in holidays if part) if holidays else None
+
+
+def holidays_from_text(text: object) -> Holidays | None:
+    """'US-NY' -> ('US', 'NY'), 'NL' -> ('NL', None); anything else (absent, not text) -> None."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    country, _, subdivision = text.strip().partition("-")
+    return country, subdivision or None
+
+
 @dataclass(frozen=True)
 class LevelTarget:
     level: str

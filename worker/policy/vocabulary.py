@@ -9,6 +9,7 @@ no known form stays as written, so a rule that cannot read it still says so.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from worker.config.models import MappingConfig
@@ -26,9 +27,12 @@ def normalise_sen(raw: str | None) -> str | None:
     """Any accepted SEN form -> 'SEN-12345678'; None when the text is not a SEN."""
     if raw is None:
         return None
-    text = _INVISIBLE.sub("", raw).translate(_DASHES).strip()
+    # NFKC turns full-width forms (an Asian keyboard's "ＳＥＮ－１２３４５６７８") into ASCII.
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", raw)).translate(_DASHES).strip()
     match = _SEN.fullmatch(text)
-    return f"SEN-{match[1]}" if match else None
+    if not match:
+        return None
+    return "SEN-" + "".join(str(unicodedata.decimal(digit)) for digit in match[1])  # any script's digits
 
 
 def key(text: str) -> str:

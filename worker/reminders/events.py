@@ -7,8 +7,10 @@
 - `jira:issue_updated` with a changelog item for
   - the status, now resolved (category done) or a "responded" status -> check the request;
   - a fact the triage decides from (SEN, severity, impact, urgency, environment, product,
-    version, request type), or the priority -> triage again: the new decision recomputes the
-    due time and replaces the reminders (schedule_for_decision).
+    version, request type) -> triage again: the new decision recomputes the due time and
+    replaces the reminders (schedule_for_decision);
+  - the priority, set by an agent -> triage again with the new priority as an explicit level
+    override (worker/triage.py level_override): level, labels, due time and reminders follow.
   Everything else is ignored: labels and our own fields (the triage's and the reminders' own
   edits), and a priority change that only brings the priority in line with the recorded level
   (the triage setting it).
@@ -59,6 +61,7 @@ class Change:
     check: str | None = None  # why the request may have been answered
     retriage: str | None = None  # why the decision may change
     ignored: str | None = None  # why nothing is to be done
+    agent_priority: bool = False  # an agent set the priority: an explicit level override
     resolved: bool = False  # the body shows the request resolved (it leaves the console's board)
 
     @property
@@ -105,7 +108,7 @@ def _update(body: Mapping[str, Any], rules: ChangeRules, field_id_of: FieldIdOf)
         return Change(issue=None, ignored="jira:issue_updated without an issue key")
     items = sequence(mapping(body.get("changelog")).get("items"))
     fields = mapping(issue.get("fields"))
-    check, retriage, resolved = None, None, False
+    check, retriage, resolved, agent_priority = None, None, False, False
     for item in items:
         if not isinstance(item, Mapping):
             continue
@@ -123,8 +126,9 @@ def _update(body: Mapping[str, Any], rules: ChangeRules, field_id_of: FieldIdOf)
             new = item.get("toString")
             if not (isinstance(level, str) and rules.jira_priority.get(level) == new):
                 retriage = retriage or f"priority changed to {shorten(str(new))}"
+                agent_priority = True
     if check or retriage:
-        return Change(issue=key, check=check, retriage=retriage, resolved=resolved)
+        return Change(issue=key, check=check, retriage=retriage, resolved=resolved, agent_priority=agent_priority)
     return Change(issue=key, ignored="no change the reminders depend on")
 
 

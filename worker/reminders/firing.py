@@ -10,13 +10,19 @@ Firing, in order (each step may end it):
 5. the request was answered or resolved: cancel what is left of the cycle;
 6. the threshold's comment is already on the issue (a crash after posting): mark it fired;
 7. labels, the optional chat message, then the comment (last: once it is there, the threshold
-   is done), then the "fired" mark (SET NX) and the audit entry.
+   is done), then the "fired" mark (SET NX) and the audit entry. In shadow mode the gateway
+   records the writes instead of sending them, the chat message is recorded too, and no fired
+   mark is left (the reminder is dropped from the schedule; the sweep puts it back once shadow
+   mode is off).
 """
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+import redis
 
 from worker import clock
 from worker import open_requests
@@ -62,6 +68,7 @@ def fire(services, name: str, now: datetime, settings: ReminderSettings, attempt
     token = store.lock(name, hold)
     if token is None:
         return _done(Outcome("busy", issue_key, "another firing of it is running"))
+    renewer = _Renewer(store, name, token, hold)
     try:
         return _done(_fire_held(services, store, name, issue_key, code, now, settings, attempt))
     except JiraRejected as exc:
@@ -71,13 +78,43 @@ def fire(services, name: str, now: datetime, settings: ReminderSettings, attempt
         log.error("reminder %s dropped: %s", name, exc)
         return _done(Outcome("failed", issue_key, str(exc)))
     finally:
+        renewer.stop()
         store.unlock(name, token)
 
 
+LEASE = timedelta(seconds=30)  # a running firing's claim and lock, renewed every third of it
+
+
 def hold_for(services) -> timedelta:
-    # As long as a task may run (Celery kills it at the time limit): a live firing keeps its
-    # claim and its lock; a firing whose worker died gives both up by then.
-    return timedelta(seconds=services.settings.task_time_limit + 5)
+    # A live firing renews its claim and lock (_Renewer); one whose worker died gives both up
+    # within this, and the beat's clock loop queues it again at its next tick. Never longer than a
+    # task may run (Celery kills it at the time limit).
+    return min(LEASE, timedelta(seconds=services.settings.task_time_limit + 5))
+
+
+class _Renewer:
+    """Stretches a firing's claim and lock while it runs, as the triage's lock is (worker/triage_guard.py)."""
+
+    def __init__(self, store: ReminderStore, name: str, token: str, hold: timedelta):
+        self.store, self.name, self.token, self.hold = store, name, token, hold
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"renew {name}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self.hold.total_seconds() / 3):
+            try:
+                # The claim only while it is still claimed (a cancel, a deferral or the end take it).
+                self.store.hold(self.name, clock.now() + self.hold)
+                if not self.store.renew_lock(self.name, self.token, self.hold):
+                    log.warning("reminder %s: its firing lock lapsed before it was renewed", self.name)
+                    return
+            except redis.RedisError as exc:  # again at the next turn; the lease still runs
+                log.warning("reminder %s: claim not renewed: %s", self.name, exc)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=5)
 
 
 def _done(outcome: Outcome) -> Outcome:
@@ -147,7 +184,12 @@ def _fire_held(services, store: ReminderStore, name: str, issue_key: str, code: 
             actions.append(f"labels refused ({exc.status})")
             log.error("reminder %s: labels %s refused: %s", name, missing, exc)
     url = chat_webhook_url(reminder.notify_url_env)
-    if url:
+    if url and gateway.shadow:
+        # Shadow mode writes nothing anywhere: the chat message is recorded like the Jira writes.
+        services.audit.record(issue_key, "shadow_write", operation="post_chat",
+                              would_write=chat_payload(plan, threshold, str(fields.get("summary") or ""), now))
+        actions.append("chat")
+    elif url:
         try:
             post_chat(url, chat_payload(plan, threshold, str(fields.get("summary") or ""), now), settings.chat_timeout)
             actions.append("chat")
@@ -159,6 +201,13 @@ def _fire_held(services, store: ReminderStore, name: str, issue_key: str, code: 
     if comment is not None:
         gateway.add_internal_comment(issue_key, comment)
         actions.append("comment")
+    if gateway.shadow:
+        # Nothing was sent (the gateway recorded it): no fired mark, so that once shadow mode is
+        # off the sweep puts the reminder back and it fires for real.
+        store.release(name)
+        services.audit.record(issue_key, "reminder", threshold=code, cycle=plan.cycle, level=plan.level,
+                              outcome="shadow", would=actions, jira_calls=len(gateway.call_log))
+        return Outcome("shadow", issue_key, ", ".join(actions))
     _count_if_late(name, threshold.instant, settings)
     store.mark_fired(issue_key, plan.cycle, code)
     store.release(name)

@@ -8,7 +8,7 @@
    or whose Redis progress shows a decision's writes begun and its property not written (the
    comment endpoint refused, retries ran out, the task was lost with Redis). Queued for a triage
    that finishes the same resumable writes (worker/triage.py) and is audited `repaired`.
-3. Open triaged requests: every reminder their decision says is pending and that is neither on
+3. Open triaged requests (not in shadow mode): every reminder their decision says is pending and that is neither on
    the schedule nor fired is put back. After Redis is wiped the schedule is whole again after one
    sweep; a threshold whose comment is already on the issue is then recognised by its marker
    when it fires, and not posted twice. Requests whose cycle was answered are skipped (the
@@ -134,6 +134,10 @@ def reconcile(services, now: datetime, queue_triage: Callable[[str, str], None],
         if plan is None:
             continue
         open_requests.record_missing(services.redis, key, issue["properties"][PROPERTY], issue.get("fields"))
+        if services.settings.shadow_mode:
+            # A shadow reminder writes nothing and leaves no fired mark, so one rebuilt here would
+            # be put back and "fired" again every sweep: shadow mode fires only what was scheduled.
+            continue
         added = rebuild_missing(services, plan, now)
         if added:
             report.rebuilt[key] = added

@@ -116,6 +116,14 @@ end
 return added
 """
 
+# KEYS: lock. ARGV: token, ttl ms. Only the holder may stretch its lock.
+_RENEW_LOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
 _UNLOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
@@ -138,6 +146,7 @@ class ReminderStore:
         self._defer = client.register_script(_DEFER)
         self._add_missing = client.register_script(_ADD_MISSING)
         self._unlock = client.register_script(_UNLOCK)
+        self._renew_lock = client.register_script(_RENEW_LOCK)
 
     # -- scheduling ------------------------------------------------------------------------
 
@@ -241,6 +250,10 @@ class ReminderStore:
         token = uuid.uuid4().hex
         ok = self.redis.set(f"psw:reminders:lock:{name}", token, nx=True, px=int(ttl.total_seconds() * 1000))
         return token if ok else None
+
+    def renew_lock(self, name: str, token: str, ttl: timedelta) -> bool:
+        return bool(self._renew_lock(keys=[f"psw:reminders:lock:{name}"],
+                                     args=[token, int(ttl.total_seconds() * 1000)]))
 
     def unlock(self, name: str, token: str) -> None:
         self._unlock(keys=[f"psw:reminders:lock:{name}"], args=[token])

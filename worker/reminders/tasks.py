@@ -71,7 +71,8 @@ def request_changed(self, delivery_id: str) -> dict:
             outcome = firing.check_request(svc, change.issue, change.check, settings)
             result.update(issue=outcome.issue_key, check=change.check, outcome=outcome.status)
         if change.retriage:
-            _queue(self, TRIAGE_TASK, [change.issue, change.retriage])
+            # An agent's priority change travels as a third argument: a level override.
+            _queue(self, TRIAGE_TASK, [change.issue, change.retriage, *([True] if change.agent_priority else [])])
             result.update(retriage=change.retriage)
     except JiraError as exc:
         _retry_or_fail(self, exc, "request_changed")
