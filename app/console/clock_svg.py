@@ -14,8 +14,8 @@ from typing import Any
 
 import holidays as holidays_lib
 
-from worker.policy.calendar import PublicHolidays, zone_named
-from worker.policy.sla import holidays_from_text
+from worker.policy.calendar import zone_named
+from worker.policy.sla import holidays_from_text, holidays_text
 
 UTC = timezone.utc
 WIDTH, LEFT, RIGHT = 1000, 170, 20
@@ -110,11 +110,9 @@ def _instant(value: Any) -> datetime | None:
 
 
 def picture(prop: dict[str, Any], config, now: datetime, responded_at: datetime | None = None,
-            fired: frozenset[str] = frozenset(), holidays: tuple[str, str | None] | None = None) -> Picture | None:
+            fired: frozenset[str] = frozenset()) -> Picture | None:
     """The picture for an entitled decision property under the running config; None when there is
-    no clock to draw (not entitled, or the level or region is no longer in the config).
-    `holidays`: the customer's own holiday calendar (country, subdivision); by default the one the
-    decision recorded (`holidays` in the property), else its entitlement record's."""
+    no clock to draw (not entitled, or the level or region is no longer in the config)."""
     created, due = _instant(prop.get("created")), _instant(prop.get("due"))
     level, region, zone = prop.get("level"), prop.get("region"), prop.get("time_zone") or "UTC"
     if not prop.get("entitled") or created is None or due is None or due < created:
@@ -123,8 +121,8 @@ def picture(prop: dict[str, Any], config, now: datetime, responded_at: datetime 
         return None
     own_zone = zone if zone != config.regions[region].zone else None
     policy = config.sla_policy()
-    holidays = holidays_from_text(prop.get("holidays")) or holidays
-    calendar = policy.calendar_for(level, region, zone=own_zone, holidays=holidays)
+    own_holidays = holidays_from_text(prop.get("holidays"))
+    calendar = policy.calendar_for(level, region, zone=own_zone, holidays=own_holidays)
     start = created
     # Past the due time the picture runs on as long again as the clock ran (an hour at least), so
     # a request breached days ago still shows its clock, not a sliver at the left.
@@ -132,9 +130,9 @@ def picture(prop: dict[str, Any], config, now: datetime, responded_at: datetime 
     notes = []
     if now > end:
         notes.append(f"Now ({now:%a %d %b %H:%M} UTC) is beyond the picture's right edge.")
-    if policy.due(level, region, created, zone=own_zone, holidays=holidays).due != due:
+    if policy.due(level, region, created, zone=own_zone, holidays=own_holidays).due != due:
         notes.append("This calendar under the running config gives another due time than the triage's: "
-                     "the config or the customer's record changed since the triage.")
+                     "the config changed since the triage.")
     note = " ".join(notes)
     if end <= start:
         end = start + timedelta(hours=1)
@@ -163,14 +161,13 @@ def picture(prop: dict[str, Any], config, now: datetime, responded_at: datetime 
     if weekend is not None:
         rows.append(Row("global weekend", TOP + ROW_HEIGHT + ROW_GAP,
                         tuple(bands(list(weekend.intervals(start, end)), None, "weekend", zone))))
-    named = _holidays(calendar, config.regions[region], zone, start, end)
+    named = _holidays(config.regions[region], zone, start, end, own_holidays)
     holiday_bands = []
     for day, name in named:
         lo = max(start, datetime.combine(day, time(0), zone_named(zone)).astimezone(UTC))
         hi = min(end, datetime.combine(day + timedelta(days=1), time(0), zone_named(zone)).astimezone(UTC))
         holiday_bands.append(Band(x(lo), round(x(hi) - x(lo), 1), "holiday", f"{name}, {day.isoformat()} in {zone}", name))
-    own = "-".join(part for part in holidays if part) if holidays else region
-    rows.append(Row(f"{own} holidays", TOP + 2 * (ROW_HEIGHT + ROW_GAP), tuple(holiday_bands)))
+    rows.append(Row(f"{holidays_text(own_holidays) or region} holidays", TOP + 2 * (ROW_HEIGHT + ROW_GAP), tuple(holiday_bands)))
 
     marks = [Mark(x(created), "created", "created", f"created {_words(created, created, zone).split(' - ')[0]}")]
     for item in prop.get("reminders") or ():
@@ -192,22 +189,22 @@ def picture(prop: dict[str, Any], config, now: datetime, responded_at: datetime 
                    holidays=named, note=note)
 
 
-def _holidays(calendar, region, zone: str, start: datetime, end: datetime) -> list[tuple[date, str]]:
-    """The closed days the clock stops for, by name: those of the level's regional calendar itself
-    (the customer's own holiday calendar, re-opened holidays left out). A level that runs through
-    holidays (24x7, 24x5) gets its region's, for context."""
+def _holidays(region, zone: str, start: datetime, end: datetime, own=None) -> list[tuple[date, str]]:
+    """The holidays the clock stops for, as the calendar has them: the customer's own calendar
+    (`own`) or the region's less its re-opened ones, plus the extra closed dates."""
     local = zone_named(zone)
     first, last = start.astimezone(local).date(), end.astimezone(local).date()
-    sources = [c for c in getattr(calendar, "closed_days", ()) if isinstance(c, PublicHolidays)]
-    if not sources:
-        sources = [PublicHolidays(zone, region.holidays.country, region.holidays.subdivision,
-                                  region.extra_closed, region.holidays.reopen)]
     found: dict[date, str] = {}
-    for source in sources:
-        table = (holidays_lib.country_holidays(source.country, subdiv=source.subdivision,
-                                               years=range(first.year, last.year + 1)) if source.country else {})
-        for day in source.dates_between(first, last):
-            found.setdefault(day, table.get(day) or "closed (extra_closed in the config)")
+    country, subdivision = own or (region.holidays.country, region.holidays.subdivision)
+    reopen = () if own else region.holidays.reopen
+    reopened_names = {item.strip().casefold() for item in reopen if isinstance(item, str)}
+    if country:
+        table = holidays_lib.country_holidays(country, subdiv=subdivision, years=range(first.year, last.year + 1))
+        found.update({day: name for day, name in table.items() if first <= day <= last and day not in reopen
+                      and not {part.strip().casefold() for part in name.split(";")} <= reopened_names})
+    for day in region.extra_closed:
+        if first <= day <= last:
+            found.setdefault(day, "closed (extra_closed in the config)")
     return sorted(found.items())
 
 

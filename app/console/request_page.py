@@ -9,12 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import current_app
-
 from app.console import board, clock_svg
 from app.console.checks import Check, checklist
 from worker import open_requests
-from worker.entitlement.sources import EntitlementSourceUnavailable, FileSource
 from worker.reminders.plan import threshold_code
 from worker.reminders.schedule import configured_codes
 from worker.reminders.store import ReminderStore
@@ -71,24 +68,6 @@ def _summary(entry: dict[str, Any]) -> str:
     return str(entry.get("outcome") or entry.get("error") or "")
 
 
-def customer_holidays(services, config, sen: Any) -> tuple[str, str | None] | None:
-    """The customer's own holiday calendar from its entitlement record, which the decision property
-    does not carry. Read only from a file source (re-read when the file changes): JSM Assets would
-    be a Jira call per page, so with Assets the region's holidays are drawn."""
-    if config.entitlement.source != "file" or not isinstance(sen, str):
-        return None
-    path = config.resolve(config.entitlement.path)
-    sources = current_app.extensions.setdefault("psw_console_entitlements", {})
-    if path not in sources:
-        sources.clear()
-        sources[path] = FileSource(path, frozenset(config.regions))
-    try:
-        record = sources[path].lookup(sen)
-    except EntitlementSourceUnavailable:
-        return None
-    return record.holidays if record else None
-
-
 def load(services, config, issue_key: str, now: datetime) -> RequestView | None:
     entries = services.audit.entries(issue_key)
     decision = open_requests.decision(services.redis, issue_key)
@@ -105,8 +84,7 @@ def load(services, config, issue_key: str, now: datetime) -> RequestView | None:
                       if e.get("kind") == "reminder" and e.get("cycle", 1) == cycle)
     responded_at = datetime.fromtimestamp(responded["at"], UTC) if responded else None
     try:
-        picture = clock_svg.picture(decision, config, now, responded_at, fired,
-                                    customer_holidays(services, config, decision.get("sen")))
+        picture = clock_svg.picture(decision, config, now, responded_at, fired)
     except (KeyError, ValueError, TypeError):
         picture = None  # a property this config cannot draw: the page still explains the decision
     codes = set(configured_codes(config))
