@@ -438,3 +438,19 @@ def test_a_running_firing_keeps_its_claim_and_lock_past_its_lease_and_a_dead_one
     time.sleep(0.5)
     assert redis_client.zscore(CLAIMED, "PS-1|50") < time.time()  # the next tick hands it out again
     assert redis_client.get("psw:reminders:lock:PS-1|50") is None
+
+
+def test_a_refused_account_lookup_falls_back_to_the_participants_and_fires(redis_url, redis_client, rsps):
+    # No "Browse users and groups": the lookup is refused; the participants still place the author.
+    services = make_services(redis_url, redis_client, CLOUD)
+    store, prop = claimed(services, "50")
+    jira = Jira(rsps, CLOUD)
+    jira.issue(prop)
+    jira.sla([])
+    jira.comments([comment(PARTICIPANT["cloud"], "Any update?", True)])
+    rsps.get(f"{CLOUD.url}/rest/api/3/user", status=403,
+             json={"errorMessages": ["Browse users and groups permission is required to view users."]})
+    jira.participants([PARTICIPANT["cloud"]])
+    jira.post_comment()
+    assert fire(services, "PS-1|50", AT["50"], SETTINGS).status == "fired"
+    assert len(store.scheduled("PS-1", ["75", "90", "100"])) == 3

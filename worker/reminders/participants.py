@@ -14,9 +14,14 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+import logging
+
 import redis
 
 from worker.bodies import text
+from worker.jira.errors import JiraRejected
+
+log = logging.getLogger(__name__)
 
 PARTICIPANTS_TYPE = "com.atlassian.servicedesk:sd-request-participants"
 FIELD_KEY = "psw:reminders:participants-field"
@@ -51,6 +56,15 @@ class AccountTypes:
         if not account_id or self.gateway.deployment != "cloud":
             return None
         if account_id not in self._known:
-            user = self.gateway.get_user(account_id=account_id)
+            try:
+                user = self.gateway.get_user(account_id=account_id)
+            except JiraRejected as exc:
+                if exc.status != 403:
+                    raise
+                # No "Browse users and groups": the participants tell what they can; a refused
+                # lookup must not drop the reminder (a refused call fails a firing for good).
+                log.warning("account type of a comment's author not readable (%s); "
+                            "grant the automation account Browse users and groups", exc)
+                user = None
             self._known[account_id] = text((user or {}).get("accountType"))
         return self._known[account_id]
