@@ -18,7 +18,7 @@ import logging
 
 import redis
 
-from worker.bodies import text
+from worker.bodies import mapping, text
 from worker.jira.errors import JiraRejected
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def participants_field(client: redis.Redis, configured: str | None, gateway: Any
         return None if found == NO_FIELD else found
     found = next((str(f["id"]) for f in gateway.get_fields()
                   if isinstance(f, Mapping) and f.get("id")
-                  and (f.get("schema") or {}).get("custom") == PARTICIPANTS_TYPE), None)
+                  and mapping(f.get("schema")).get("custom") == PARTICIPANTS_TYPE), None)
     client.set(FIELD_KEY, found or NO_FIELD, ex=FIELD_TTL)
     return found
 
