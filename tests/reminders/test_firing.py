@@ -11,7 +11,7 @@ import time_machine
 from prometheus_client import REGISTRY
 from responses import matchers
 
-from tests.http.sites import CLOUD
+from tests.http.sites import CLOUD, DATACENTER
 from tests.reminders.conftest import decision_property, make_services
 from worker.jira.errors import JiraUnavailable
 from worker.reminders import schedule_for_decision
@@ -88,10 +88,20 @@ class Jira:
                       match=[matchers.query_param_matcher({"public": "true", "internal": "true",
                                                            "start": "0", "limit": "100"})])
 
-    def account_type(self, user, account_type):
-        """Cloud: the lookup of a comment author's account type (the service desk API omits it)."""
-        self.rsps.get(f"{self.base}/rest/api/3/user", json={**user, "accountType": account_type},
-                      match=[matchers.query_param_matcher({"accountId": user["accountId"]})])
+    def account_type(self, user, account_type, status_code=200):
+        """The lookup of a comment author (the service desk API names them without a type):
+        Cloud answers `accountType`; Data Center the user's licences (`applicationRoles`), none
+        for a JSM customer; `account_type=None`, a Data Center that does not expand them."""
+        if self.site.deployment == "cloud":
+            self.rsps.get(f"{self.base}/rest/api/3/user", json={**user, "accountType": account_type},
+                          status=status_code, match=[matchers.query_param_matcher({"accountId": user["accountId"]})])
+            return
+        roles = {"atlassian": [{"key": "jira-servicedesk", "name": "Jira Service Management"}],
+                 "customer": []}
+        found = {**user, **({"applicationRoles": {"size": len(roles[account_type]), "items": roles[account_type]}}
+                            if account_type else {})}
+        self.rsps.get(f"{self.base}/rest/api/2/user", json=found, status=status_code, match=[
+            matchers.query_param_matcher({"username": user["name"], "expand": "applicationRoles"})])
 
     def participants(self, users):
         """The request participants: the field found in Jira's field list, then its value read."""
@@ -102,13 +112,6 @@ class Jira:
                         "custom": "com.atlassian.servicedesk:sd-request-participants", "customId": 10026}}])
         self.rsps.get(f"{self.base}/rest/api/2/issue/PS-1", json={"key": "PS-1", "fields": {PARTICIPANTS_FIELD: users}},
                       match=[matchers.query_param_matcher({"fields": PARTICIPANTS_FIELD})])
-
-    def author_in_doubt(self, user, account_type, participants):
-        """What telling `user` apart reads: Cloud looks the account type up, Data Center the participants."""
-        if self.site.deployment == "cloud":
-            self.account_type(user, account_type)
-        else:
-            self.participants(participants)
 
     def labels(self, *added):
         self.rsps.put(f"{self.base}/rest/api/2/issue/PS-1", status=204, match=[
@@ -209,11 +212,9 @@ def test_without_the_sla_a_public_comment_by_someone_else_is_the_response(servic
     jira.comments([comment(REPORTER[site.deployment], "any news?", True),
                    comment(AGENT[site.deployment], "internal note", False),
                    comment(AGENT[site.deployment], "We are on it", True)])
-    jira.author_in_doubt(AGENT[site.deployment], "atlassian", [PARTICIPANT[site.deployment]])
+    jira.account_type(AGENT[site.deployment], "atlassian")
     outcome = fire(services, "PS-1|50", AT["50"], SETTINGS)
-    assert outcome.status == "cancelled"
-    who = "an agent" if site.deployment == "cloud" else "someone other than the reporter and the request participants"
-    assert outcome.detail == f"public comment 10100 by {who}"
+    assert (outcome.status, outcome.detail) == ("cancelled", "public comment 10100 by an agent")
     assert store.scheduled("PS-1", ["75"]) == {}
 
 
@@ -224,7 +225,7 @@ def test_without_the_sla_a_request_participants_public_comment_is_no_response(se
     jira.issue(prop)
     jira.sla([{"id": "2", "name": "Time to resolution", "completedCycles": []}])
     jira.comments([comment(PARTICIPANT[site.deployment], "Same here, our second node is down too", True)])
-    jira.author_in_doubt(PARTICIPANT[site.deployment], "customer", [PARTICIPANT[site.deployment]])
+    jira.account_type(PARTICIPANT[site.deployment], "customer")
     jira.post_comment()
     assert fire(services, "PS-1|50", AT["50"], SETTINGS).status == "fired"
     assert sorted(store.scheduled("PS-1", ["75", "90", "100"])) == ["100", "75", "90"]
@@ -440,17 +441,38 @@ def test_a_running_firing_keeps_its_claim_and_lock_past_its_lease_and_a_dead_one
     assert redis_client.get("psw:reminders:lock:PS-1|50") is None
 
 
-def test_a_refused_account_lookup_falls_back_to_the_participants_and_fires(redis_url, redis_client, rsps):
-    # No "Browse users and groups": the lookup is refused; the participants still place the author.
-    services = make_services(redis_url, redis_client, CLOUD)
+def a_participants_comment_where_the_lookup_cannot_tell(services, site, rsps, status_code, account_type):
     store, prop = claimed(services, "50")
-    jira = Jira(rsps, CLOUD)
+    jira = Jira(rsps, site)
     jira.issue(prop)
     jira.sla([])
-    jira.comments([comment(PARTICIPANT["cloud"], "Any update?", True)])
-    rsps.get(f"{CLOUD.url}/rest/api/3/user", status=403,
-             json={"errorMessages": ["Browse users and groups permission is required to view users."]})
-    jira.participants([PARTICIPANT["cloud"]])
+    jira.comments([comment(PARTICIPANT[site.deployment], "Any update?", True)])
+    jira.account_type(PARTICIPANT[site.deployment], account_type, status_code=status_code)
+    jira.participants([REPORTER[site.deployment], PARTICIPANT[site.deployment]])
     jira.post_comment()
     assert fire(services, "PS-1|50", AT["50"], SETTINGS).status == "fired"
     assert len(store.scheduled("PS-1", ["75", "90", "100"])) == 3
+
+
+def test_a_refused_author_lookup_leaves_it_to_the_request_participants(services, site, rsps):
+    # No "Browse users and groups": the lookup is refused, and the firing does not fail on it.
+    a_participants_comment_where_the_lookup_cannot_tell(services, site, rsps, 403, "customer")
+
+
+def test_a_data_center_lookup_without_licences_leaves_it_to_the_request_participants(redis_url, redis_client, rsps):
+    # A Data Center version that does not expand applicationRoles.
+    services = make_services(redis_url, redis_client, DATACENTER)
+    a_participants_comment_where_the_lookup_cannot_tell(services, DATACENTER, rsps, 200, None)
+
+
+def test_an_author_neither_lookup_nor_participants_can_place_counts_as_before(services, site, rsps):
+    store, prop = claimed(services, "50")
+    jira = Jira(rsps, site)
+    jira.issue(prop)
+    jira.sla([])
+    jira.comments([comment(PARTICIPANT[site.deployment], "Any update?", True)])
+    jira.account_type(PARTICIPANT[site.deployment], "customer", status_code=403)
+    jira.participants([])  # not on the request: an organisation member, say (docs/POLICY.md 5, gap)
+    outcome = fire(services, "PS-1|50", AT["50"], SETTINGS)
+    assert (outcome.status, outcome.detail) == (
+        "cancelled", "public comment 10100 by someone other than the reporter and the request participants")

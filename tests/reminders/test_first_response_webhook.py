@@ -1,7 +1,8 @@
 """Issue 12 through the webhook: a comment_created posted to the intake as its site sends it, then the
 worker's task (`request_changed`, in-process) against Jira (`responses`) on a site without the
 first-response SLA. A request participant's public comment leaves the reminders; an agent's
-cancels them (docs/POLICY.md 5)."""
+cancels them (docs/POLICY.md 5). Data Center tells them by the author's licences, or, where the
+lookup is refused, by the request participants field."""
 from __future__ import annotations
 
 import hashlib
@@ -82,6 +83,13 @@ def comments(rsps, site_url, key, *entries):
                         for cid, author, public in entries]))
 
 
+def dc_licences(rsps, user, licensed: bool):
+    """Data Center's user lookup with the applications the user may use (none: a JSM customer)."""
+    items = [{"key": "jira-servicedesk", "name": "Jira Service Management"}] if licensed else []
+    rsps.get(f"{DC_URL}/rest/api/2/user", json={**user, "applicationRoles": {"size": len(items), "items": items}},
+             match=[matchers.query_param_matcher({"username": user["name"], "expand": "applicationRoles"})])
+
+
 def participants(rsps, site_url, key, users):
     rsps.get(f"{site_url}/rest/api/2/field", json=[
         {"id": "reporter", "name": "Reporter", "custom": False, "schema": {"type": "user", "system": "reporter"}},
@@ -98,33 +106,40 @@ def delivered(client, name: str) -> str:
     return CLOUD_DELIVERY if name.startswith("cloud-") else hashlib.sha256(raw(name)).hexdigest()
 
 
-def test_a_data_center_participants_public_comment_leaves_every_reminder(client, worker_on, redis_client, rsps):
+@pytest.mark.parametrize("told_by", ["licence", "participants"])
+def test_a_data_center_participants_public_comment_leaves_every_reminder(client, worker_on, redis_client, rsps,
+                                                                         told_by):
     services = worker_on("datacenter")
     an_open_request(services, DC_URL, "PS-388", "10388", DC_REPORTER, rsps)
     comments(rsps, DC_URL, "PS-388", ("10414", DC_PARTICIPANT, True))
-    participants(rsps, DC_URL, "PS-388", [DC_REPORTER, DC_PARTICIPANT])
+    if told_by == "licence":
+        dc_licences(rsps, DC_PARTICIPANT, licensed=False)
+    else:  # the lookup refused (no Browse users): the request participants field decides
+        rsps.get(f"{DC_URL}/rest/api/2/user", status=403, json={"errorMessages": ["Browse users permission"]})
+        participants(rsps, DC_URL, "PS-388", [DC_REPORTER, DC_PARTICIPANT])
     delivery = delivered(client, "dc-comment-created-by-participant.json")
     with time_machine.travel(CHECKED, tick=False):
         result = request_changed.apply(args=[delivery]).get()
     assert (result["issue"], result["check"], result["outcome"]) == ("PS-388", "comment 10414", "still_waiting")
     assert sorted(ReminderStore(redis_client).scheduled("PS-388", ALL), key=float) == ALL
     assert not [e for e in services.audit.entries("PS-388") if e["kind"] == "reminders_cancelled"]
-    assert redis_client.get(FIELD_KEY) == PARTICIPANTS_FIELD.encode()  # the field list: once a day
+    if told_by == "participants":
+        assert redis_client.get(FIELD_KEY) == PARTICIPANTS_FIELD.encode()  # the field list: once a day
 
 
 def test_a_data_center_agents_public_comment_cancels_the_reminders(client, worker_on, redis_client, rsps):
     services = worker_on("datacenter")
     an_open_request(services, DC_URL, "PS-388", "10388", DC_REPORTER, rsps)
     comments(rsps, DC_URL, "PS-388", ("10414", DC_PARTICIPANT, True), ("10415", DC_AGENT, True))
-    participants(rsps, DC_URL, "PS-388", [DC_PARTICIPANT])
+    dc_licences(rsps, DC_PARTICIPANT, licensed=False)
+    dc_licences(rsps, DC_AGENT, licensed=True)
     delivery = delivered(client, "dc-comment-created.json")
     with time_machine.travel(CHECKED, tick=False):
         result = request_changed.apply(args=[delivery]).get()
     assert (result["issue"], result["outcome"]) == ("PS-388", "cancelled")
     assert ReminderStore(redis_client).scheduled("PS-388", ALL) == {}
     [entry] = [e for e in services.audit.entries("PS-388") if e["kind"] == "reminders_cancelled"]
-    assert entry["reason"] == ("comment 10415: public comment 10415 by someone other than the reporter "
-                               "and the request participants")
+    assert entry["reason"] == "comment 10415: public comment 10415 by an agent"
 
 
 def test_a_cloud_customers_comment_is_answered_ignored_and_queues_no_check(client, redis_client):

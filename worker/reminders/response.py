@@ -2,10 +2,11 @@
 
 docs/POLICY.md 5: first response = JSM's "Time to first response" SLA cycle has stopped where the site
 has that SLA, else the first public comment by an agent, else the request reaching a resolved
-status. An agent is told from a customer as the site allows: a Cloud author's `accountType`
-("atlassian" is an agent or licensed user, "customer" a portal customer, "app" an app), looked up
-when the comment does not carry it; else (Data Center) the author is neither the reporter nor
-a request participant. An author none of these can place counts as an agent, as before.
+status. An agent is told from a customer as the site allows: the author's account type as Cloud
+names it ("atlassian" is an agent or licensed user, "customer" a portal customer, "app" an app),
+carried or looked up (Data Center: a licensed user or not); else the author is neither the
+reporter nor a request participant. An author none of these can place counts as an agent, as
+before.
 A resolved request (status category "done") needs no reminder whatever the rest says, and a
 request an agent moved to a "waiting for customer" status has been answered too.
 """
@@ -76,10 +77,10 @@ def participant_identities(value: Any) -> frozenset[str]:
 
 def author_kind(author: Any, reporter_ids: frozenset[str], participants: Participants | None = None,
                 account_type_of: AccountTypeOf | None = None) -> tuple[bool, str]:
-    """(is an agent, in words). The reporter never answers their own request; a Cloud account
-    type, carried or looked up, decides next (an agent added as a participant is still an
-    agent); else a request participant is a customer; an author none of this places counts as
-    an agent, as it did before authors were told apart."""
+    """(is an agent, in words). The reporter never answers their own request; the account type,
+    carried or looked up, decides next (an agent added as a participant is still an agent);
+    else a request participant is a customer; an author none of this places counts as an agent,
+    as it did before authors were told apart."""
     ids = identities(author)
     if ids & reporter_ids:
         return False, "the reporter"
@@ -100,7 +101,7 @@ def author_kind(author: Any, reporter_ids: frozenset[str], participants: Partici
 def by_comments(comments: Iterable[Mapping[str, Any]], reporter: Any, participants: Participants | None = None,
                 account_type_of: AccountTypeOf | None = None) -> Verdict | None:
     """RESPONDED when a public comment (service desk API shape) is by an agent (`author_kind`);
-    None when there is none. `account_type_of` looks a Cloud author's `accountType` up when the
+    None when there is none. `account_type_of` looks an author's account type up when the
     comment does not carry it (the service desk API's authors do not)."""
     reporter_ids = identities(reporter)
     if participants is not None:
