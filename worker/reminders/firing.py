@@ -233,8 +233,9 @@ def _count_if_late(name: str, instant: datetime, settings: ReminderSettings) -> 
 def read_verdict(services, gateway, issue_key: str, fields: dict, cycle: int,
                  settings: ReminderSettings) -> tuple[response.Verdict, list[dict] | None]:
     """The first-response verdict, and the comments if they had to be read for it. A comment's
-    author is told apart (agent, customer, app) only when it is in doubt: Cloud looks the
-    account type up, the request participants are read when that cannot tell."""
+    author is told apart (agent, customer, app) only when it is in doubt: the author is looked
+    up (Cloud's account type, Data Center's licences), the request participants are read when
+    that cannot tell."""
     done = response.resolved(fields)
     if done is not None:
         return done, None

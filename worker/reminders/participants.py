@@ -10,11 +10,10 @@ only when a comment's author is in doubt (docs/POLICY.md 5).
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
-
-import logging
 
 import redis
 
