@@ -35,11 +35,15 @@ INTAKE = {
     "cloud-issue-updated-commented.json": ("ignored", NO_CHANGE),
     "cloud-comment-created-public.json": ("queued", CHANGE),
     "cloud-comment-created-internal.json": ("ignored", "internal comment"),
+    # Cloud names a portal customer's account type: no first response, no task.
+    "cloud-comment-created-by-participant.json": ("ignored", "a comment by a customer"),
     "dc-issue-created.json": ("queued", TRIAGE),
     # A Data Center changelog names a custom field by its name: only the worker can tell which.
     "dc-issue-updated-severity.json": ("queued", CHANGE),
     "dc-issue-updated-resolved.json": ("queued", CHANGE),
     "dc-comment-created.json": ("queued", CHANGE),
+    # Data Center's author has no account type: only the worker, reading the request, can tell.
+    "dc-comment-created-by-participant.json": ("queued", CHANGE),
 }
 # A Cloud webhook signs its body and names its delivery; a Data Center one carries the secret
 # in the URL and no delivery id (the intake dedupes on the body's hash).
@@ -130,6 +134,8 @@ RULES = ChangeRules.from_config(CONFIG, ReminderSettings().responded_statuses)
     # Data Center's comment body has no issue: the issue id comes from the comment's URL, and it
     # has no visibility flag, so the check reads the comment from Jira.
     ("dc-comment-created.json", "10388", "comment 10415", None, None),
+    ("cloud-comment-created-by-participant.json", "PS-231", None, None, "a comment by a customer"),
+    ("dc-comment-created-by-participant.json", "10388", "comment 10414", None, None),
 ])
 def test_a_change_fixture_is_classified_from_its_body(name, issue, check, retriage, ignored):
     change = classify(body(name), RULES, body_field_id)

@@ -11,7 +11,8 @@ import time_machine
 from prometheus_client import REGISTRY
 from responses import matchers
 
-from tests.reminders.conftest import decision_property
+from tests.http.sites import CLOUD, DATACENTER
+from tests.reminders.conftest import decision_property, make_services
 from worker.jira.errors import JiraUnavailable
 from worker.reminders import schedule_for_decision
 from worker.reminders.actions import ChatUnavailable, marker
@@ -28,6 +29,11 @@ REPORTER = {"cloud": {"accountId": "557058:11111111-aaaa-4bbb-8ccc-000000000001"
             "datacenter": {"name": "globex.admin", "key": "globex.admin", "displayName": "Gia Globex"}}
 AGENT = {"cloud": {"accountId": "5b10ac8d82e05b22cc7d4ef5", "displayName": "Sam Agent"},
          "datacenter": {"name": "sam.agent", "key": "sam.agent", "displayName": "Sam Agent"}}
+# A customer added to the request (Cloud: a portal customer account; Data Center: an unlicensed user).
+PARTICIPANT = {"cloud": {"accountId": "qm:a713c8ea-1075-4e30-9d96-891a7d181739:5ad6d3581db05e2a66fa80b",
+                         "displayName": "Paul Participant"},
+               "datacenter": {"name": "paul.participant", "key": "JIRAUSER10311", "displayName": "Paul Participant"}}
+PARTICIPANTS_FIELD = "customfield_10026"
 CHAT = "https://chat.example/hooks/T000/B000/secret-path"
 SETTINGS = ReminderSettings()
 
@@ -81,6 +87,31 @@ class Jira:
         self.rsps.get(f"{self.base}/rest/servicedeskapi/request/PS-1/comment", json=page(values),
                       match=[matchers.query_param_matcher({"public": "true", "internal": "true",
                                                            "start": "0", "limit": "100"})])
+
+    def account_type(self, user, account_type, status_code=200):
+        """The lookup of a comment author (the service desk API names them without a type):
+        Cloud answers `accountType`; Data Center the user's licences (`applicationRoles`), none
+        for a JSM customer; `account_type=None`, a Data Center that does not expand them."""
+        if self.site.deployment == "cloud":
+            self.rsps.get(f"{self.base}/rest/api/3/user", json={**user, "accountType": account_type},
+                          status=status_code, match=[matchers.query_param_matcher({"accountId": user["accountId"]})])
+            return
+        roles = {"atlassian": [{"key": "jira-servicedesk", "name": "Jira Service Management"}],
+                 "customer": []}
+        found = {**user, **({"applicationRoles": {"size": len(roles[account_type]), "items": roles[account_type]}}
+                            if account_type else {})}
+        self.rsps.get(f"{self.base}/rest/api/2/user", json=found, status=status_code, match=[
+            matchers.query_param_matcher({"username": user["name"], "expand": "applicationRoles"})])
+
+    def participants(self, users):
+        """The request participants: the field found in Jira's field list, then its value read."""
+        self.rsps.get(f"{self.base}/rest/api/2/field", json=[
+            {"id": "summary", "name": "Summary", "custom": False, "schema": {"type": "string", "system": "summary"}},
+            {"id": PARTICIPANTS_FIELD, "name": "Request participants", "custom": True,
+             "schema": {"type": "array", "items": "user",
+                        "custom": "com.atlassian.servicedesk:sd-request-participants", "customId": 10026}}])
+        self.rsps.get(f"{self.base}/rest/api/2/issue/PS-1", json={"key": "PS-1", "fields": {PARTICIPANTS_FIELD: users}},
+                      match=[matchers.query_param_matcher({"fields": PARTICIPANTS_FIELD})])
 
     def labels(self, *added):
         self.rsps.put(f"{self.base}/rest/api/2/issue/PS-1", status=204, match=[
@@ -181,8 +212,37 @@ def test_without_the_sla_a_public_comment_by_someone_else_is_the_response(servic
     jira.comments([comment(REPORTER[site.deployment], "any news?", True),
                    comment(AGENT[site.deployment], "internal note", False),
                    comment(AGENT[site.deployment], "We are on it", True)])
-    assert fire(services, "PS-1|50", AT["50"], SETTINGS).status == "cancelled"
+    jira.account_type(AGENT[site.deployment], "atlassian")
+    outcome = fire(services, "PS-1|50", AT["50"], SETTINGS)
+    assert (outcome.status, outcome.detail) == ("cancelled", "public comment 10100 by an agent")
     assert store.scheduled("PS-1", ["75"]) == {}
+
+
+def test_without_the_sla_a_request_participants_public_comment_is_no_response(services, site, rsps):
+    # Issue 12: another customer on the request commented; every reminder was cancelled.
+    store, prop = claimed(services, "50")
+    jira = Jira(rsps, site)
+    jira.issue(prop)
+    jira.sla([{"id": "2", "name": "Time to resolution", "completedCycles": []}])
+    jira.comments([comment(PARTICIPANT[site.deployment], "Same here, our second node is down too", True)])
+    jira.account_type(PARTICIPANT[site.deployment], "customer")
+    jira.post_comment()
+    assert fire(services, "PS-1|50", AT["50"], SETTINGS).status == "fired"
+    assert sorted(store.scheduled("PS-1", ["75", "90", "100"])) == ["100", "75", "90"]
+
+
+def test_an_apps_public_comment_is_no_response(redis_url, redis_client, rsps):
+    services = make_services(redis_url, redis_client, CLOUD)  # only Cloud names an app account
+    app = {"accountId": "557058:f58131cb-b67d-43c7-b30d-6b58d40bd077", "displayName": "Automation for Jira"}
+    store, prop = claimed(services, "50")
+    jira = Jira(rsps, CLOUD)
+    jira.issue(prop)
+    jira.sla([])
+    jira.comments([comment(app, "Thanks, we received your request.", True)])
+    jira.account_type(app, "app")
+    jira.post_comment()
+    assert fire(services, "PS-1|50", AT["50"], SETTINGS).status == "fired"
+    assert len(store.scheduled("PS-1", ["75", "90", "100"])) == 3
 
 
 def test_a_site_refusing_the_sla_endpoint_falls_back_to_comments(services, site, rsps):
@@ -379,3 +439,40 @@ def test_a_running_firing_keeps_its_claim_and_lock_past_its_lease_and_a_dead_one
     time.sleep(0.5)
     assert redis_client.zscore(CLAIMED, "PS-1|50") < time.time()  # the next tick hands it out again
     assert redis_client.get("psw:reminders:lock:PS-1|50") is None
+
+
+def a_participants_comment_where_the_lookup_cannot_tell(services, site, rsps, status_code, account_type):
+    store, prop = claimed(services, "50")
+    jira = Jira(rsps, site)
+    jira.issue(prop)
+    jira.sla([])
+    jira.comments([comment(PARTICIPANT[site.deployment], "Any update?", True)])
+    jira.account_type(PARTICIPANT[site.deployment], account_type, status_code=status_code)
+    jira.participants([REPORTER[site.deployment], PARTICIPANT[site.deployment]])
+    jira.post_comment()
+    assert fire(services, "PS-1|50", AT["50"], SETTINGS).status == "fired"
+    assert len(store.scheduled("PS-1", ["75", "90", "100"])) == 3
+
+
+def test_a_refused_author_lookup_leaves_it_to_the_request_participants(services, site, rsps):
+    # No "Browse users and groups": the lookup is refused, and the firing does not fail on it.
+    a_participants_comment_where_the_lookup_cannot_tell(services, site, rsps, 403, "customer")
+
+
+def test_a_data_center_lookup_without_licences_leaves_it_to_the_request_participants(redis_url, redis_client, rsps):
+    # A Data Center version that does not expand applicationRoles.
+    services = make_services(redis_url, redis_client, DATACENTER)
+    a_participants_comment_where_the_lookup_cannot_tell(services, DATACENTER, rsps, 200, None)
+
+
+def test_an_author_neither_lookup_nor_participants_can_place_counts_as_before(services, site, rsps):
+    store, prop = claimed(services, "50")
+    jira = Jira(rsps, site)
+    jira.issue(prop)
+    jira.sla([])
+    jira.comments([comment(PARTICIPANT[site.deployment], "Any update?", True)])
+    jira.account_type(PARTICIPANT[site.deployment], "customer", status_code=403)
+    jira.participants([])  # not on the request: an organisation member, say (docs/POLICY.md 5, gap)
+    outcome = fire(services, "PS-1|50", AT["50"], SETTINGS)
+    assert (outcome.status, outcome.detail) == (
+        "cancelled", "public comment 10100 by someone other than the reporter and the request participants")

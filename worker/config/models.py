@@ -54,6 +54,8 @@ class FieldsConfig(Strict):
     request_type: FieldId | None = None
     impact: FieldId | None = None
     urgency: FieldId | None = None
+    # JSM "Request participants": unset, the worker finds it in Jira's field list by its type.
+    request_participants: FieldId | None = None
 
 
 class SeverityConfig(Strict):

@@ -192,18 +192,23 @@ class JiraGateway:
 
     # -- users ----------------------------------------------------------------------------
 
-    def get_user(self, *, account_id: str | None = None, username: str | None = None) -> dict | None:
+    def get_user(self, *, account_id: str | None = None, username: str | None = None,
+                 expand: Sequence[str] = ()) -> dict | None:
         """A user's JSON, or None when the site knows no such user.
 
         Cloud: GET /rest/api/3/user?accountId=... (emailAddress is there only when the user's
         profile visibility shows it to this account); Data Center: GET /rest/api/2/user?username=...
+        `expand`: e.g. "applicationRoles", the applications the user may use (a licence).
         """
         if self._site.is_cloud:
             path, name, value = "/rest/api/3/user", "accountId", account_id
         else:
             path, name, value = "/rest/api/2/user", "username", username
         _segment(value, name)  # refuses an empty or missing one (requests quotes the parameter)
-        found = self._call("get_user", "GET", path, params={name: value.strip()}, expect=dict, absent_ok=True)
+        params = {name: value.strip()}
+        if expand:
+            params["expand"] = ",".join(_names(expand, "expand"))
+        found = self._call("get_user", "GET", path, params=params, expect=dict, absent_ok=True)
         return None if found is _ABSENT else found
 
     # -- JSM request comments and SLAs ----------------------------------------------------

@@ -1,7 +1,8 @@
 """Which webhook events matter to the reminders, decided from the body alone (no Jira calls).
 
-- `comment_created`, public and not ours (a reminder's or the triage's own comment, known by its
-  marker): maybe the first response -> check the request.
+- `comment_created`, public, not ours (a reminder's or the triage's own comment, known by its
+  marker) and not by a Cloud customer or app account (`accountType`): maybe the first response
+  -> check the request, which tells an agent from a customer where the body cannot.
   Data Center comment bodies carry no `issue` and no visibility flag: the issue id comes from
   `comment.self` (".../rest/api/2/issue/10013/comment/10082"), and the check reads the rest.
 - `jira:issue_updated` with a changelog item for
@@ -95,6 +96,10 @@ def _comment(body: Mapping[str, Any]) -> Change:
         return Change(issue=issue, ignored="internal comment")
     if MARKER_PREFIX in str(comment.get("body") or ""):
         return Change(issue=issue, ignored="a reminder's own comment")
+    account_type = mapping(comment.get("author")).get("accountType")
+    if account_type in ("customer", "app"):
+        # Cloud names the kind of account: only an agent's comment is a first response.
+        return Change(issue=issue, ignored=f"a comment by {'a customer' if account_type == 'customer' else 'an app'}")
     if DECISION_MARKER_PREFIX in str(comment.get("body") or ""):
         # Data Center's comment webhook has no internal flag: the triage's comment is known by its marker.
         return Change(issue=issue, ignored="the triage's own comment")

@@ -29,6 +29,7 @@ from worker import open_requests
 from worker.jira.errors import JiraRejected
 from worker.jira.gateway import label_update
 from worker.reminders import response
+from worker.reminders.participants import AccountTypes, participants_field
 from worker.reminders.actions import (
     ChatUnavailable,
     already_posted,
@@ -150,7 +151,7 @@ def _fire_held(services, store: ReminderStore, name: str, issue_key: str, code: 
         return Outcome("superseded", issue_key, f"{highest.code}% has passed as well")
 
     fields = issue.get("fields") or {}
-    verdict, comments = read_verdict(gateway, issue_key, fields, plan.cycle, settings)
+    verdict, comments = read_verdict(services, gateway, issue_key, fields, plan.cycle, settings)
     if verdict.answered:
         cancel_reminders(services, issue_key, verdict.evidence, cycle=plan.cycle, plan=plan)
         open_requests.answered(services.redis, issue_key, verdict.state, verdict.evidence, plan.cycle)
@@ -229,9 +230,12 @@ def _count_if_late(name: str, instant: datetime, settings: ReminderSettings) -> 
                     name, late, settings.late_after)
 
 
-def read_verdict(gateway, issue_key: str, fields: dict, cycle: int,
+def read_verdict(services, gateway, issue_key: str, fields: dict, cycle: int,
                  settings: ReminderSettings) -> tuple[response.Verdict, list[dict] | None]:
-    """The first-response verdict, and the comments if they had to be read for it."""
+    """The first-response verdict, and the comments if they had to be read for it. A comment's
+    author is told apart (agent, customer, app) only when it is in doubt: the author is looked
+    up (Cloud's account type, Data Center's licences), the request participants are read when
+    that cannot tell."""
     done = response.resolved(fields)
     if done is not None:
         return done, None
@@ -244,8 +248,18 @@ def read_verdict(gateway, issue_key: str, fields: dict, cycle: int,
     if by_sla is not None:
         return by_sla, None
     comments = gateway.get_comments(issue_key)
-    verdict = response.by_comments(comments, fields.get("reporter"))
+    verdict = response.by_comments(comments, fields.get("reporter"),
+                                   participants=lambda: _participants(services, gateway, issue_key),
+                                   account_type_of=AccountTypes(gateway))
     return verdict or response.by_status(fields, settings.responded_statuses), comments
+
+
+def _participants(services, gateway, issue_key: str):
+    field = participants_field(services.redis, services.config().fields.request_participants, gateway)
+    if field is None:
+        return None  # no such field on this site: an author is told apart by the rest
+    issue = gateway.get_issue(issue_key, fields=[field])
+    return (issue.get("fields") or {}).get(field)
 
 
 def check_request(services, ref: str, reason: str, settings: ReminderSettings) -> Outcome:
@@ -266,7 +280,7 @@ def check_request(services, ref: str, reason: str, settings: ReminderSettings) -
         return Outcome("not_entitled", issue_key)
     if not looks_like_key and not store.scheduled(issue_key, codes | plan.codes):
         return Outcome("nothing_pending", issue_key)
-    verdict, _ = read_verdict(gateway, issue_key, issue.get("fields") or {}, plan.cycle, settings)
+    verdict, _ = read_verdict(services, gateway, issue_key, issue.get("fields") or {}, plan.cycle, settings)
     if not verdict.answered:
         return Outcome("still_waiting", issue_key, verdict.evidence)
     cancel_reminders(services, issue_key, f"{reason}: {verdict.evidence}", cycle=plan.cycle, plan=plan)
