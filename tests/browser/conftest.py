@@ -5,6 +5,7 @@ Skipped, saying why, only when Chromium or its driver is not installed (`.ci/run
 where it can: `apt-get install -y chromium chromium-driver`)."""
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from dataclasses import replace
@@ -14,7 +15,7 @@ import pytest
 
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 TOKEN = "browser-admin-token-8c41e7"
 
 
@@ -62,3 +63,12 @@ def console_server(settings, redis_client):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(5)
+
+
+@pytest.fixture
+def screenshots(tmp_path) -> Path:
+    """Where the browser tests save their screenshots: the README's (docs/screenshots/) when
+    UPDATE_SCREENSHOTS=1, else a temporary folder, so a test run leaves the checkout unchanged."""
+    folder = DOCS_SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 import time_machine
 
-from tests.browser.conftest import SCREENSHOTS, TOKEN
+from tests.browser.conftest import TOKEN
 from tests.console_fill import put
 from worker import open_requests
 from worker.reminders.store import ReminderStore
@@ -53,11 +53,10 @@ def _rows(browser):
             for row in browser.find_elements(By.CSS_SELECTOR, "table.requests tbody tr[data-key]")]
 
 
-def test_sign_in_board_filter_and_a_request_page(browser, console_server, requests_open):
+def test_sign_in_board_filter_and_a_request_page(browser, console_server, requests_open, screenshots):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with time_machine.travel(NOW, tick=True):
         browser.delete_all_cookies()
         browser.get(f"{console_server}/console/board")
@@ -80,7 +79,7 @@ def test_sign_in_board_filter_and_a_request_page(browser, console_server, reques
         assert "<b>" in browser.find_element(By.CSS_SELECTOR, "tr[data-key=PS-105] .summary").text  # shown, not run
         jira = browser.find_element(By.CSS_SELECTOR, "tr[data-key=PS-102] a.jira").get_attribute("href")
         assert jira == "https://jira.example/browse/PS-102"
-        browser.save_screenshot(str(SCREENSHOTS / "console-board.png"))
+        browser.save_screenshot(str(screenshots / "console-board.png"))
 
         Select(browser.find_element(By.NAME, "region")).select_by_value("AMER")
         browser.find_element(By.CSS_SELECTOR, "form.filters button").click()
@@ -109,14 +108,14 @@ def test_sign_in_board_filter_and_a_request_page(browser, console_server, reques
         results = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "table.checks td.result")]
         assert results == ["pass"] * 9  # the eight rules and every fact readable
         browser.set_window_size(1440, 1250)
-        browser.save_screenshot(str(SCREENSHOTS / "console-request.png"))
+        browser.save_screenshot(str(screenshots / "console-request.png"))
         browser.set_window_size(1440, 1000)
 
         browser.find_element(By.LINK_TEXT, "Reminders").click()
         until_url(browser, "/console/reminders")
         overdue = browser.find_elements(By.CSS_SELECTOR, "table.overdue tbody tr[data-key]")
         assert [row.get_attribute("data-key") for row in overdue] == ["PS-102", "PS-103"]  # no beat ran
-        browser.save_screenshot(str(SCREENSHOTS / "console-reminders.png"))
+        browser.save_screenshot(str(screenshots / "console-reminders.png"))
 
         browser.find_element(By.CSS_SELECTOR, ".signout button").click()
         until_url(browser, "/console/sign-in")
