@@ -21,6 +21,11 @@ reporter whose hidden email alone could decide the admin rule is looked up (`get
 
 An agent's priority change is an explicit level override (`agent_priority`): the level the new
 priority stands for replaces the one the fields ask for, and it stands while the priority stays.
+The override is state, not the event's: the property records it (`level_override`, the agent's
+priority even where the decision leaves the priority alone), and the progress names it from the
+first write on (until the property is written), so a task for another event (a retry of the
+created webhook recovered from a dead worker) decides the same and neither reposts its own older
+comment nor writes its older property over the override (PS-143 in the chaos run).
 
 A field Jira rejects is remembered for the config version (`psw:rejected-fields:<version>`) and
 left out of later edits until the config changes.
@@ -55,6 +60,7 @@ log = logging.getLogger(__name__)
 
 PROGRESS_TTL = timedelta(days=30)
 STEPS = ("edited", "commented", "property")
+OVERRIDE_FIELD = "override"  # in the progress hash: the agent's priority the latest decision stands on
 
 
 def decision_id(decision: Decision) -> str:
@@ -106,6 +112,7 @@ class Progress:
         self.redis = client
         self.key = f"psw:triage:{issue_key}"
         self.state = {k.decode(): v.decode() for k, v in client.hgetall(self.key).items()}
+        self.override = self.state.pop(OVERRIDE_FIELD, None)
 
     def known(self) -> bool:
         return bool(self.state)
@@ -124,6 +131,21 @@ class Progress:
 
     def complete(self, did: str) -> bool:
         return all(self.done(did, step) for step in STEPS)
+
+    def note_override(self, priority: str | None) -> None:
+        """Record, before the first write, the agent's priority the decision being written stands
+        on (or that it stands on none): until its property is written, the change event that asked
+        for it is the only other place that knows, and a task for another event must decide alike."""
+        if priority == self.override:
+            return
+        self.override = priority
+        if priority is None:
+            self.redis.hdel(self.key, OVERRIDE_FIELD)
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hset(self.key, OVERRIDE_FIELD, priority)
+        pipe.expire(self.key, int(PROGRESS_TTL.total_seconds()))
+        pipe.execute()
 
     def mark(self, did: str, *steps: str) -> None:
         for step in steps:
@@ -266,23 +288,34 @@ def with_reporter_email(facts: RequestFacts, record, gateway: JiraGateway) -> Re
 
 
 def level_override(facts: RequestFacts, recorded: dict[str, Any] | None, config: MappingConfig,
-                   agent_priority: bool) -> LevelOverride | None:
+                   agent_priority: bool, in_progress: str | None = None) -> LevelOverride | None:
     """The level an agent chose with the priority: newly (`agent_priority`, the change event said
     an agent changed it, and it is not the priority the recorded decision set), or earlier (the
-    recorded decision was an override and the priority is still the one it kept)."""
+    recorded decision was an override and the priority is still the one it kept; or an override
+    whose writes began, `in_progress` from the progress, and the priority is still its own). So
+    the decision follows the issue's state, never which event asked for the triage."""
     recorded = mapping(recorded)
     if agent_priority and facts.priority and facts.priority != recorded.get("jira_priority"):
         return override_for(facts.priority, config)
-    if mapping(recorded.get("severity")).get("source") == "override" and facts.priority == recorded.get("jira_priority"):
+    if mapping(recorded.get("severity")).get("source") == "override" and facts.priority == kept_priority(recorded):
+        return override_for(facts.priority, config)
+    if in_progress and facts.priority == in_progress:
         return override_for(facts.priority, config)
     return None
 
 
+def kept_priority(recorded: dict[str, Any]) -> str | None:
+    """The agent's priority a recorded override stands on: the property's `level_override` (a not
+    entitled decision leaves the priority alone, so its `jira_priority` is None), else, for a
+    property written before it was recorded, the priority the decision kept."""
+    return text(mapping(recorded.get("level_override")).get("priority")) or recorded.get("jira_priority")
+
+
 def _decide(facts: RequestFacts, recorded, *, config: MappingConfig, source: EntitlementSource,
-            gateway: JiraGateway, now: datetime, agent_priority: bool) -> Decision:
+            gateway: JiraGateway, now: datetime, agent_priority: bool, in_progress: str | None) -> Decision:
     record = lookup_entitlement(source, facts)
     facts = with_reporter_email(facts, record, gateway)
-    return decide(facts, record, config, now, level_override(facts, recorded, config, agent_priority))
+    return decide(facts, record, config, now, level_override(facts, recorded, config, agent_priority, in_progress))
 
 
 def triage(*, issue: dict[str, Any], delivery_id: str, config: MappingConfig, source: EntitlementSource,
@@ -300,7 +333,7 @@ def triage(*, issue: dict[str, Any], delivery_id: str, config: MappingConfig, so
     if read:
         issue_fields, facts, recorded = _read_issue(gateway, issue_key, config)
     decide_now = lambda: _decide(facts, recorded, config=config, source=source, gateway=gateway,  # noqa: E731
-                                 now=now, agent_priority=agent_priority)
+                                 now=now, agent_priority=agent_priority, in_progress=progress.override)
     decision = decide_now()
     did = decision_id(decision)
     if not read and progress.other_than(did):
@@ -331,6 +364,7 @@ def triage(*, issue: dict[str, Any], delivery_id: str, config: MappingConfig, so
 
     # Each mark goes out with the next write's preparation, so a crash repeats at most the last
     # write: the edit (harmless), or the comment, which is then looked for before it is posted.
+    progress.note_override(decision.override_priority)
     done: list[str] = []
     if not progress.done(did, "edited"):
         rejected = RejectedFields(redis_client, config.version)

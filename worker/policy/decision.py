@@ -74,6 +74,9 @@ class Decision:
     # The rules that could not be judged (a fact unreadable or unknown). With no failed rule they
     # make the outcome "undecided": never entitled, never rejected, deferred to a retry or a person.
     undecided: tuple[Reason, ...] = ()
+    # The agent's priority that set the level (None: no override). Recorded even when the priority
+    # is left alone (not entitled), so a later triage reading the property knows the override stands.
+    override_priority: str | None = None
 
     @property
     def reason_codes(self) -> tuple[ReasonCode, ...]:
@@ -110,6 +113,9 @@ class Decision:
             "reminders": [{"at": at, "instant": iso_utc(instant)} for at, instant in self.reminders],
             "comment": self.comment,
             "config_version": self.config_version,
+            # Only when set, so that decisions without an override keep their ids.
+            **({"level_override": {"level": self.severity.level, "priority": self.override_priority}}
+               if self.override_priority else {}),
         }
 
     def to_json(self) -> str:
@@ -188,6 +194,7 @@ def decide(facts: RequestFacts, entitlement: Entitlement | None, config: Mapping
         config_version=config.version,
         decided_at=now.astimezone(UTC),
         undecided=undecided,
+        override_priority=override.priority if override is not None else None,
     )
     return _with_comment(decision, config)
 
