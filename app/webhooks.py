@@ -16,7 +16,7 @@ from flask import Blueprint, current_app, jsonify, request
 from app.body import read_body
 from app.events import CHANGE_TASK, PayloadError, WebhookEvent, body_age, metric_label, parse_event
 from app.signature import is_authentic
-from worker import clock
+from worker import clock, inflight
 from worker.celery_app import QUEUE
 from worker.bodies import BodyError, mapping, parse_json, shorten, text
 from worker.config.live import NoUsableConfig
@@ -96,7 +96,8 @@ def _receive():
     issue = shorten(text(mapping(payload.get("issue")).get("key")) or "", 64)  # DC comment events carry none
     message = task_message(psw.celery, event.task, [delivery_id], QUEUE, issue=issue)
     try:
-        queued = psw.deliveries.claim_and_queue(delivery_id, raw, QUEUE, message)
+        queued = psw.deliveries.claim_and_queue(delivery_id, raw, QUEUE, message,
+                                                mark=inflight.member(event.task, [delivery_id]))
     except (redis.RedisError, OSError) as exc:
         log.error("cannot queue delivery %s (%s): %s", delivery_id, event.name, type(exc).__name__)
         return _answer(event.name, "unavailable", 503, message="queue unavailable, retry later")

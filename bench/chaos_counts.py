@@ -86,6 +86,23 @@ def reminder_comments(issue: IssueState) -> dict[tuple[int, str], list[datetime]
     return found
 
 
+def decided_at(issue: IssueState) -> datetime | None:
+    """Since when the decision now on the issue governs its reminders: the `triaged_at` its
+    property records (the firing reads the property, written after the comment, so until then
+    the previous decision's instants hold), else when its comment was posted."""
+    decision = issue.decision or {}
+    if decision.get("triaged_at"):
+        try:
+            return _instant(decision["triaged_at"])
+        except ValueError:
+            pass
+    did = decision.get("decision_id")
+    if not did:
+        return None
+    return min((c.created for c in issue.comments if not c.public
+                for m in [_DECISION.search(c.body)] if m and m.group(1) == did), default=None)
+
+
 def expected_reminders(issue: IssueState, config, cutoff: datetime) -> dict[tuple[int, str], datetime]:
     """The reminders the request should have had by `cutoff`: (cycle, code) -> instant."""
     decision = issue.decision
@@ -115,8 +132,10 @@ class Counts:
     doubled: list[tuple[str, str, int]] = field(default_factory=list)
     unexpected: list[tuple[str, str]] = field(default_factory=list)
     early: list[tuple[str, str, float]] = field(default_factory=list)  # posted before its instant
-    lateness: list[float] = field(default_factory=list)  # seconds from instant to first comment
+    lateness: list[float] = field(default_factory=list)  # seconds from max(instant, triage) to first comment
     late: list[tuple[str, str, float]] = field(default_factory=list)
+    triage_seconds: list[float] = field(default_factory=list)  # creation to the first triage comment
+    triaged_late: list[tuple[str, float]] = field(default_factory=list)  # over `late_after`
 
     @property
     def lost(self) -> int:
@@ -143,8 +162,16 @@ def count(issues: Iterable[IssueState], config, cutoff: datetime, late_after: fl
         fired = reminder_comments(issue)
         out.reminders_expected += len(expected)
         out.reminders_fired += sum(len(v) for v in fired.values())
-        triaged_at = min((c.created for c in issue.comments if not c.public and _DECISION.search(c.body)),
-                         default=None)
+        first_triage = min((c.created for c in issue.comments if not c.public and _DECISION.search(c.body)),
+                           default=None)
+        # The reminders are judged against the decision on the issue; one an earlier decision fired
+        # (a re-triage after an agent's change) keeps its code fired, and is not "early".
+        triaged_at = decided_at(issue) or first_triage
+        if first_triage is not None:
+            took = (first_triage - issue.created).total_seconds()
+            out.triage_seconds.append(took)
+            if took > late_after:
+                out.triaged_late.append((issue.key, round(took, 1)))
         for (cycle, code), instant in sorted(expected.items()):
             if (cycle, code) in fired:
                 continue
@@ -164,12 +191,16 @@ def count(issues: Iterable[IssueState], config, cutoff: datetime, late_after: fl
                 continue
             first = min(posted)
             delay = (first - instant).total_seconds()
-            if delay < -early_slack:
+            if delay < -early_slack and (triaged_at is None or first >= triaged_at):
                 out.early.append((issue.key, code, delay))
             if (cycle, code) in expected:
-                out.lateness.append(delay)
-                if delay > late_after:
-                    out.late.append((issue.key, code, delay))
+                # A threshold already passed when the request was triaged fires at the triage: its
+                # lateness is the triage's (counted there), so it counts from the triage comment.
+                since = max(instant, triaged_at) if triaged_at is not None else instant
+                late = (first - since).total_seconds()
+                out.lateness.append(late)
+                if late > late_after:
+                    out.late.append((issue.key, code, round(late, 1)))
     return out
 
 

@@ -125,11 +125,13 @@ at risk), written by the triage's own call with real decisions of the shipped co
 its reminders on the schedule; filled in {fill_s:.1f} s. The index takes {memory / 1024 / 1024:.1f} MiB
 ({memory / args.requests:.0f} bytes per request, MEMORY USAGE). Server time is the WSGI call through Flask's
 test client, signed in, {args.rounds} requests per row after one warm-up; every request counts.
-The board reads the whole index (two Redis reads), parses the rows that changed since its last
+The board reads the whole index in one bulk reply (a Lua `table.concat` of HVALS) and the first
+responses, parses the rows that changed since its last
 board (each web process keeps the rows it parsed, by their bytes), classifies and counts every
 row, sorts, and formats the 100 rows of the page it shows (time left on each one's calendar,
 its next reminder from the schedule in one more read). CPU: this process's CPU time (Redis's own
-is not in it); on a busy machine wall time is well above it{nice}.
+is not in it); on a busy machine wall time is well above it{nice}. The first and the last page do
+the same work: where their wall times differ, the machine's load moved during the run; compare CPU.
 
 {chr(10).join(table)}
 

@@ -10,13 +10,15 @@ import json
 
 import redis
 
-from worker import clock
+from worker import clock, unstarted
 
 MEMORY_SINCE_KEY = "psw:memory-since"
 
-# KEYS: dedupe key, body key, queue list, memory-since marker. ARGV: dedupe ttl, body, body ttl,
-# task message, now (ISO). The marker says since when this Redis remembers deliveries and triages
-# (worker/triage.py reads an issue first when its request is older than that).
+# KEYS: dedupe key, body key, queue list, memory-since marker, queued marks. ARGV: dedupe ttl,
+# body, body ttl, task message, now (ISO), the task's queued mark ('' for none), now (seconds).
+# The marker says since when this Redis remembers deliveries and triages (worker/triage.py reads
+# an issue first when its request is older than that); the queued mark lets the clock queue the
+# task again if a dying worker takes its message with it (worker/unstarted.py).
 # Redis does not roll a script back: the one write that can fail (LPUSH onto a key of the wrong
 # type) goes first, and a script runs alone, so the EXISTS check is as good as SET NX.
 _CLAIM_AND_QUEUE = """
@@ -27,6 +29,9 @@ redis.call('LPUSH', KEYS[3], ARGV[4])
 redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
 redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
 redis.call('SET', KEYS[4], ARGV[5], 'NX')
+if ARGV[6] ~= '' then
+  redis.call('ZADD', KEYS[5], ARGV[7], ARGV[6])
+end
 return 1
 """
 
@@ -46,11 +51,14 @@ class DeliveryStore:
         self.body_ttl = body_ttl
         self._claim_and_queue = client.register_script(_CLAIM_AND_QUEUE)
 
-    def claim_and_queue(self, delivery_id: str, raw_body: bytes, queue: str, message: bytes) -> bool:
-        """Queue `message` unless this delivery was seen before; True when it was queued."""
-        keys = [_dedupe_key(delivery_id), _body_key(delivery_id), queue, MEMORY_SINCE_KEY]
+    def claim_and_queue(self, delivery_id: str, raw_body: bytes, queue: str, message: bytes,
+                        mark: str = "") -> bool:
+        """Queue `message` unless this delivery was seen before; True when it was queued. `mark`:
+        the task's queued mark (worker/unstarted.py), written with it."""
+        now = clock.now()
+        keys = [_dedupe_key(delivery_id), _body_key(delivery_id), queue, MEMORY_SINCE_KEY, unstarted.KEY]
         return bool(self._claim_and_queue(keys=keys, args=[self.dedupe_ttl, raw_body, self.body_ttl,
-                                                           message, clock.now().isoformat()]))
+                                                           message, now.isoformat(), mark, now.timestamp()]))
 
     def body(self, delivery_id: str) -> dict | None:
         raw = self.redis.get(_body_key(delivery_id))

@@ -39,6 +39,11 @@ return 0
 """
 
 
+def take_and_queue(client: redis.Redis, key: str, queue: str, task_member: str, message: bytes) -> bool:
+    """Remove `task_member` from the sorted set `key` and push `message`, both or neither."""
+    return bool(client.eval(_TAKE_AND_QUEUE, 2, key, queue, task_member, message))
+
+
 def member(task_name: str, args: list) -> str:
     return json.dumps([task_name, list(args)], separators=(",", ":"))
 
@@ -63,7 +68,7 @@ def requeue_overdue(client: redis.Redis, now: datetime, queue: str,
             log.error("in-flight mark %r is unreadable; dropped", task_member)
             client.zrem(KEY, task_member)
             continue
-        if client.eval(_TAKE_AND_QUEUE, 2, KEY, queue, task_member, message_for(task_name, args)):
+        if take_and_queue(client, KEY, queue, task_member, message_for(task_name, args)):
             queued.append(task_member)
             RECOVERED.inc()
     if queued:

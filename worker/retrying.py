@@ -8,30 +8,43 @@ from __future__ import annotations
 import logging
 from typing import Callable, NoReturn
 
-from worker.jira.errors import JiraError, JiraUnavailable
+from worker.jira.errors import JiraError, JiraRetryLater, JiraUnavailable
 from worker.jira.retry import countdown_cap, retry_countdown
 from worker.metrics import TASKS
 
 log = logging.getLogger(__name__)
 
 MAX_RETRIES = 20
+# Our own backoff (5xx, timeouts, Redis; not Jira's Retry-After, honoured as given) waits at most
+# this long. Celery counts every retry of a task, 429s included, so with the cap at 600 s a
+# triage that met a few 429s and 500s on its way waited minutes after one more 500 (the chaos
+# run: 120 s for a triage, 385 s for a reminder due seconds later). 20 retries still span
+# 10-20 minutes of a Jira that keeps failing, then the sweep takes over.
+BACKOFF_CAP = 60.0
 
 
-def countdown_for(exc: Exception, attempt: int, visibility_timeout: int) -> float | None:
+def countdown_for(exc: Exception, attempt: int, visibility_timeout: int,
+                  backoff_cap: float = BACKOFF_CAP) -> float | None:
     """Seconds to wait before the next attempt, or None when retrying cannot help."""
     cap = countdown_cap(visibility_timeout)
-    if isinstance(exc, JiraError):
+    if isinstance(exc, JiraRetryLater):
         return retry_countdown(exc, attempt, cap=cap)
+    backoff = min(cap, backoff_cap)
+    if isinstance(exc, JiraError):
+        countdown = retry_countdown(exc, attempt, cap=backoff)
+        # An uncertain write waits its settle time whatever the backoff cap (JiraWriteUncertain).
+        settle = getattr(exc, "settle", 0.0)
+        return countdown if countdown is None else max(countdown, min(settle, cap))
     # Anything else we retry (an entitlement source, Redis, a time limit) backs off like a 5xx,
     # and waits at least as long as the failing service asked.
-    countdown = retry_countdown(JiraUnavailable(str(exc)), attempt, cap=cap)
+    countdown = retry_countdown(JiraUnavailable(str(exc)), attempt, cap=backoff)
     asked = getattr(exc, "retry_after", None)
     return max(countdown, min(float(asked), cap)) if asked else countdown
 
 
 def retry_or_fail(task, name: str, exc: Exception, countdown: float | None,
-                  on_retry: Callable[[float], None] | None = None) -> NoReturn:
-    if countdown is None or task.request.retries >= MAX_RETRIES:
+                  on_retry: Callable[[float], None] | None = None, max_retries: int = MAX_RETRIES) -> NoReturn:
+    if countdown is None or task.request.retries >= max_retries:
         TASKS.labels(task=name, outcome="failed").inc()
         log.error("%s %s gave up: %s", name, task.request.id, exc)
         raise exc
@@ -39,4 +52,4 @@ def retry_or_fail(task, name: str, exc: Exception, countdown: float | None,
         on_retry(countdown)
     TASKS.labels(task=name, outcome="retry").inc()
     log.warning("%s %s retrying in %.1fs: %s", name, task.request.id, countdown, exc)
-    raise task.retry(exc=exc, countdown=countdown, max_retries=MAX_RETRIES)
+    raise task.retry(exc=exc, countdown=countdown, max_retries=max_retries)

@@ -10,7 +10,7 @@ import redis
 from celery import shared_task
 from celery.exceptions import Retry, SoftTimeLimitExceeded
 
-from worker import clock, inflight
+from worker import clock, inflight, unstarted
 from worker.bodies import mapping, text
 from worker.config.live import NoUsableConfig
 from worker.entitlement.sources import EntitlementSourceUnavailable
@@ -124,6 +124,7 @@ def _triage_and_schedule(task, name: str, issue: dict, delivery_id: str, read_fi
 @shared_task(bind=True, name="worker.tasks.triage_request", acks_late=True)
 def triage_request(self, delivery_id: str) -> dict:
     """Triage the request a `jira:issue_created` delivery announced."""
+    unstarted.started(services().redis, inflight.member(self.name, [delivery_id]))
     body = services().deliveries.body(delivery_id)
     issue = mapping(mapping(body).get("issue"))
     if not text(issue.get("key")):

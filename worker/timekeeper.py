@@ -5,7 +5,8 @@ Every DISPATCH_INTERVAL_SECONDS it
    `fire_reminder` tasks onto TIME_QUEUE, in one Redis script per batch
    (worker/reminders/dispatch.py, worker/reminders/store.py), for the `worker-time` process;
 2. queues again the triage tasks of a lost worker, whose in-flight marks outlived their lease
-   (worker/inflight.py), onto the triage queue.
+   (worker/inflight.py), and the intake's tasks a dying worker took off the queue before it
+   recorded them (worker/unstarted.py), onto the triage queue.
 
 Why a thread and not a beat task: a beat task is a message that waits in a queue like any other.
 With dispatch as a task in the triage queue, a burst of 60 requests with Jira taking 2 s a call
@@ -28,7 +29,7 @@ import redis
 from celery import Celery
 from celery.signals import beat_init
 
-from worker import clock, inflight
+from worker import clock, inflight, unstarted
 from worker.queueing import task_message
 from worker.queues import QUEUE, TIME_QUEUE
 from worker.reminders.dispatch import FIRE_TASK, DispatchResult, dispatch_due
@@ -67,6 +68,7 @@ class Timekeeper:
         dispatched = dispatch_due(self.store, self._fire_message, TIME_QUEUE, now,
                                   timedelta(seconds=self.reminders.lease), batch=self.reminders.dispatch_batch)
         recovered = inflight.requeue_overdue(self.redis, now, QUEUE, self._triage_message)
+        recovered += unstarted.requeue_unstarted(self.redis, now, QUEUE, self._triage_message)
         return Tick(dispatched, recovered)
 
     def _tick_safely(self) -> None:

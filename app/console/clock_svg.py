@@ -127,9 +127,13 @@ def picture(prop: dict[str, Any], config, now: datetime, responded_at: datetime 
     # Past the due time the picture runs on as long again as the clock ran (an hour at least), so
     # a request breached days ago still shows its clock, not a sliver at the left.
     end = min(max(due, now, responded_at or due), due + max(due - created, timedelta(hours=1)))
-    note = ""
+    notes = []
     if now > end:
-        note = f"Now ({now:%a %d %b %H:%M} UTC) is beyond the picture's right edge."
+        notes.append(f"Now ({now:%a %d %b %H:%M} UTC) is beyond the picture's right edge.")
+    if policy.due(level, region, created, zone=own_zone, holidays=own_holidays).due != due:
+        notes.append("This calendar under the running config gives another due time than the triage's: "
+                     "the config changed since the triage.")
+    note = " ".join(notes)
     if end <= start:
         end = start + timedelta(hours=1)
     span = (end - start).total_seconds()

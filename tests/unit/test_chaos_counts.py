@@ -66,11 +66,14 @@ def test_untriaged_requests_and_duplicate_triage_comments_are_found(config):
     twice = triaged("PS-7", extra=[internal(f"Triage again.\n{decision_marker('ab12')}", T0 + timedelta(seconds=9))])
     redecided = triaged("PS-6", extra=[internal(f"New.\n{decision_marker('cd34')}", T0 + timedelta(seconds=9))])
     public_copy = triaged("PS-5", extra=[Comment(f"quoted {decision_marker('ab12')}", True, T0)])
-    counts = count([bare, half, twice, redecided, public_copy], config, cutoff=T0)
+    slow = IssueState("PS-4", T0, L1, (internal(decision_marker("ef56"), T0 + timedelta(seconds=75)),))
+    counts = count([bare, half, twice, redecided, public_copy, slow], config, cutoff=T0)
     assert counts.untriaged == ["PS-9"] and counts.no_triage_comment == ["PS-9", "PS-8"]
     assert counts.lost == 2
     assert counts.duplicate_comments == [("PS-7", "ab12", 2)]
     assert counts.redecided == ["PS-6"]
+    assert sorted(counts.triage_seconds) == [2.0, 2.0, 2.0, 75.0]  # from creation to the first triage comment
+    assert counts.triaged_late == [("PS-4", 75.0)]
 
 
 def test_missed_doubled_unexpected_early_and_late_reminders(config):
@@ -118,7 +121,34 @@ def test_a_threshold_passed_over_by_a_late_triage_or_a_late_firing_is_told_apart
                                                                                       ("100", 60.1)))))
     late_firing = triaged("PS-2", *on_time("50", "90", "100"))  # 75 % came after 90 %'s instant: dropped
     nothing_after = triaged("PS-3", *on_time("50", "75", "90"))  # 100 % never posted: missed
-    counts = count([late_triage, late_firing, nothing_after], config, cutoff)
+    counts = count([late_triage, late_firing, nothing_after], config, cutoff, late_after=60)
     assert counts.superseded_by_triage == [("PS-1", "50")]
+    assert ("PS-1", "75") not in [(k, c) for k, c, _ in counts.late]  # fired at the late triage: not late itself
     assert counts.superseded_by_firing == [("PS-2", "75")]
     assert counts.missed == [("PS-3", "100")]
+
+
+def test_a_reminder_an_earlier_decision_fired_is_not_early_against_the_decision_that_replaced_it(config):
+    # L1 decided at +2 s fired its 50 % at 30 min; an agent's change re-decided L2 (2 h, 24x5) at 35 min.
+    l2 = {"entitled": True, "level": "L2", "region": "EMEA", "time_zone": "Europe/Amsterdam",
+          "decision_id": "cd34"}
+    issue = IssueState("PS-1", T0, l2, (
+        internal(f"L1.\n{decision_marker('ab12')}", T0 + timedelta(seconds=2)),
+        internal(f"({marker(1, '50')})", T0 + timedelta(minutes=30)),
+        internal(f"L2.\n{decision_marker('cd34')}", T0 + timedelta(minutes=35)),
+        internal(f"({marker(1, '75')})", T0 + timedelta(minutes=36))))  # 75 % of L2 is at 90 min: early
+    counts = count([issue], config, cutoff=T0 + timedelta(hours=3))
+    assert counts.early == [("PS-1", "75", -3240.0)]
+    assert counts.redecided == ["PS-1"] and sorted(counts.triage_seconds) == [2.0]
+
+
+def test_until_the_new_decision_is_on_the_issue_the_previous_one_governs(config):
+    # The re-decision's comment went out at 35 min, its property only at 50 min (retries): at
+    # 45 min the firing, which reads the property, still saw L1 and fired its 75 %. Not early.
+    l2 = {"entitled": True, "level": "L2", "region": "EMEA", "time_zone": "Europe/Amsterdam",
+          "decision_id": "cd34", "triaged_at": (T0 + timedelta(minutes=50)).isoformat()}
+    issue = IssueState("PS-1", T0, l2, (
+        internal(f"L1.\n{decision_marker('ab12')}", T0 + timedelta(seconds=2)),
+        internal(f"L2.\n{decision_marker('cd34')}", T0 + timedelta(minutes=35)),
+        internal(f"({marker(1, '75')})", T0 + timedelta(minutes=45))))
+    assert count([issue], config, cutoff=T0 + timedelta(hours=3)).early == []

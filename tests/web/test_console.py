@@ -358,3 +358,16 @@ def test_any_filter_key_or_form_gets_a_clear_answer(console_app, args, key, form
             # 308: Werkzeug sends a path with doubled slashes to its one-slash form
             assert resp.status_code in (200, 302, 303, 308, 400, 401, 404), (resp.status_code, resp.data[:300])
             assert b"Traceback" not in resp.data
+
+
+def test_the_clock_uses_the_customers_own_holiday_calendar(signed_in, redis_client):
+    # Wayne Builds (AMER, New York) keeps New York's holidays, not California's: Cesar Chavez Day
+    # (Tuesday 31 March 2026) is a working day for it. Created Monday 16:00 in New York.
+    created = datetime(2026, 3, 30, 20, 0, tzinfo=UTC)
+    with time_machine.travel(created, tick=False):
+        prop = put(redis_client, "PS-9", created, "L3", sen="SEN-10000006", now=created)
+    page = signed_in.get("/console/requests/PS-9").get_data(as_text=True)  # long after: drawn to twice the clock
+    assert prop["due"].startswith("2026-03-31")
+    assert "Cesar Chavez" not in page and "another due time than the triage" not in page
+    # Drawn Monday 16:00 to Wednesday 16:00 New York (twice the clock): two nights closed, no holiday.
+    assert page.count('<rect class="holiday"') == 0 and 'data-closed-periods="2"' in page

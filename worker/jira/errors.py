@@ -18,6 +18,19 @@ class JiraUnavailable(JiraError):
     """A transient failure (5xx, timeout, connection refused): retry with backoff."""
 
 
+class JiraWriteUncertain(JiraUnavailable):
+    """A write sent whose answer never came (it timed out): Jira may still carry it out, later.
+
+    The retry waits at least `settle` seconds, so that when it looks for the write (the triage's
+    comment, a reminder's comment, by their markers) a write still under way at Jira has landed;
+    looking sooner finds nothing, writes again, and the first one lands as a duplicate.
+    """
+
+    def __init__(self, message: str, settle: float):
+        super().__init__(message)
+        self.settle = settle
+
+
 class JiraRejected(JiraError):
     """Jira refused the request (a 4xx other than 429): retrying the same call will not help.
 

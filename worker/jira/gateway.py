@@ -37,7 +37,7 @@ import requests
 from worker import clock
 from worker.bodies import mapping, sequence
 from worker.jira.client import build_client, secrets_of
-from worker.jira.errors import JiraError, JiraRejected, JiraRetryLater, JiraUnavailable
+from worker.jira.errors import JiraError, JiraRejected, JiraRetryLater, JiraUnavailable, JiraWriteUncertain
 from worker.jira.outcomes import error_for_status, redact
 from worker.metrics import JIRA_CALL_SECONDS, JIRA_CALLS
 from worker.settings import JiraSite, Settings
@@ -54,6 +54,8 @@ _SERVICE_DESK_HEADERS = {
 }
 _ABSENT = object()
 COMMENT_CHARS = 32_767  # Jira refuses a longer comment body
+# A write that timed out is looked for again only after this many JIRA_TIMEOUTs (JiraWriteUncertain).
+WRITE_SETTLE_TIMEOUTS = 2
 
 
 def _outcome(error: BaseException) -> str:
@@ -352,6 +354,10 @@ class JiraGateway:
                     headers=dict(headers) if headers else None, advanced_mode=True)
             except requests.RequestException as exc:
                 detail = redact(f"{type(exc).__name__}: {exc}", self._secrets)
+                if method != "GET" and isinstance(exc, requests.ReadTimeout):
+                    # Sent, unanswered: Jira may carry it out after we gave up (chaos run, issue 11).
+                    raise JiraWriteUncertain(f"Jira did not answer {where} in time: {detail}",
+                                             settle=WRITE_SETTLE_TIMEOUTS * self._site.timeout) from None
                 raise JiraUnavailable(f"Jira unreachable for {where}: {detail}") from None
             if absent_ok and response.status_code == 404:
                 outcome = "ok"

@@ -28,7 +28,8 @@ def retry_countdown(exc: JiraError, attempt: int, *, base: float = 2.0, cap: flo
     `attempt` counts the retries already made (Celery's `task.request.retries`, 0 at first).
     - JiraRetryLater: Jira's own Retry-After, at most `cap`.
     - JiraUnavailable: "full jitter" backoff, uniform in [0, min(cap, base * 2**attempt)), so
-      workers that failed together do not come back together.
+      workers that failed together do not come back together; for JiraWriteUncertain (a write
+      that timed out) at least its `settle` time, so that the retry sees the write if it landed.
     - JiraRejected, or any other JiraError: None.
     """
     if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 0:
@@ -40,7 +41,7 @@ def retry_countdown(exc: JiraError, attempt: int, *, base: float = 2.0, cap: flo
     if isinstance(exc, JiraRetryLater):
         return min(max(0.0, float(exc.retry_after)), cap)
     if isinstance(exc, JiraUnavailable):
-        return rng() * _ceiling(attempt, base, cap)
+        return max(rng() * _ceiling(attempt, base, cap), min(getattr(exc, "settle", 0.0), cap))
     return None  # JiraRejected: the same request would be refused again
 
 

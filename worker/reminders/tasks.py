@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from celery import shared_task
 
-from worker import clock, open_requests
+from worker import clock, inflight, open_requests, unstarted
 from worker.celery_app import QUEUE
 from worker.jira.errors import JiraError
 from worker.jira.retry import countdown_cap
@@ -25,13 +25,22 @@ from worker.reminders.events import ChangeRules, FieldIds, classify
 from worker.reminders.reconcile import TRIAGE_TASK
 from worker.reminders.reconcile import reconcile as sweep
 from worker.reminders.store import ReminderStore
-from worker.retrying import countdown_for, retry_or_fail
+from worker.retrying import BACKOFF_CAP, MAX_RETRIES, countdown_for, retry_or_fail
 from worker.runtime import services
 from worker.task_failures import failed_unexpectedly
 
 log = logging.getLogger(__name__)
 
 CHAT_RETRY_SECONDS = 30.0
+# fire_reminder's own backoff (5xx, timeouts) waits at most this long: a firing reads the issue,
+# its SLA and comments and writes twice, all in one attempt, so with Jira failing a third of the
+# calls it takes several attempts (the chaos run), and each must not wait a minute.
+REMINDER_BACKOFF_CAP = 10.0
+# ... and it may take many: one attempt needs all of its 5 calls to succeed, so with a third of
+# them failing 20 attempts in a row failed for 1 firing in 12 in the chaos run, which then waited
+# out its claim (about 5 minutes). 100 attempts of at most 10 s span a Jira outage of 10-15 min;
+# the claim is stretched over each wait, so no second firing starts meanwhile.
+REMINDER_MAX_RETRIES = 100
 
 
 def _queue(task, name: str, args: list) -> None:
@@ -45,13 +54,17 @@ def _retry_or_fail(task, exc: Exception, name: str, *, on_retry=None):
         countdown = min(CHAT_RETRY_SECONDS * (task.request.retries + 1),
                         countdown_cap(services().settings.visibility_timeout))
     else:
-        countdown = countdown_for(exc, task.request.retries, services().settings.visibility_timeout)
-    retry_or_fail(task, name, exc, countdown, on_retry)
+        # A reminder is worth little late and there are few at a time: back off briefly.
+        cap = REMINDER_BACKOFF_CAP if name == "fire_reminder" else BACKOFF_CAP
+        countdown = countdown_for(exc, task.request.retries, services().settings.visibility_timeout, cap)
+    retry_or_fail(task, name, exc, countdown, on_retry,
+                  max_retries=REMINDER_MAX_RETRIES if name == "fire_reminder" else MAX_RETRIES)
 
 
 @shared_task(bind=True, name="worker.reminders.tasks.request_changed", acks_late=True)
 def request_changed(self, delivery_id: str) -> dict:
     svc = services()
+    unstarted.started(svc.redis, inflight.member(self.name, [delivery_id]))
     body = svc.deliveries.body(delivery_id)
     if body is None:
         TASKS.labels(task="request_changed", outcome="expired").inc()
