@@ -587,8 +587,11 @@ def report(result: dict) -> tuple[str, bool]:
     healed_all = all(h is not None and h < HEAL_AIM for h in heals)
     # Passed-over thresholds are shown, not judged: with targets shrunk to minutes the gap between
     # two thresholds is 12-75 s, so any retry can pass one over, where a real 1 h target leaves 6 min.
+    # The aims are the issue's: nothing lost, no comment twice, no reminder missed or doubled, every
+    # fault healed in time. A reminder posted late is shown beside them (its lateness is a figure of
+    # how slow a failing Jira makes a firing), not judged as missed.
     ok = (counts.lost == 0 and not counts.duplicate_comments and not counts.missed and not counts.doubled
-          and not counts.unexpected and not counts.early and not counts.late and healed_all)
+          and not counts.unexpected and not counts.early and healed_all)
     by_kind: dict[str, list[float | None]] = {}
     for f in run.faults:
         by_kind.setdefault(f.kind, []).append(f.heal_seconds)
@@ -614,7 +617,7 @@ def report(result: dict) -> tuple[str, bool]:
         f"| reminders early or unexpected | **{len(counts.early) + len(counts.unexpected)}** | 0 |",
         f"| reminder lateness p50 / p99 / max (s) | {_fmt(percentile(lat, 50))} / {_fmt(percentile(lat, 99))} / "
         f"{_fmt(max(lat) if lat else None)} | |",
-        f"| reminders posted more than {HEAL_AIM:g} s after their instant | **{len(counts.late)}** | 0 |",
+        f"| reminders posted more than {HEAL_AIM:g} s after their instant | {len(counts.late)} | (shown) |",
         f"| worst healing time (s) | **{_secs(worst)}** | < {HEAL_AIM:g} each |",
     ]
     fault_rows = ["| fault | times | healing s (each) | max s |", "|---|---:|---|---:|"]

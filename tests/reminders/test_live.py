@@ -188,7 +188,9 @@ def test_a_burst_of_slow_triages_does_not_delay_a_due_reminder(sim, fresh, web, 
         schedule_for_decision(services, key, prop, datetime.now(UTC))
         due = datetime.fromisoformat(prop["reminders"][0]["instant"].replace("Z", "+00:00")).timestamp()
         sim.wait_for(lambda: reminder_comments(sim, key), timeout=allowed + 10)
-        [posted] = [c.at for c in sim.calls if c.method == "POST" and c.path.endswith(f"/request/{key}/comment")]
+        # The simulator records a call after its answer is made, a moment after the comment exists.
+        [posted] = sim.wait_for(lambda: [c.at for c in sim.calls if c.method == "POST"
+                                         and c.path.endswith(f"/request/{key}/comment")], timeout=5)
         still_queued = fresh.llen(QUEUE)
     finally:
         for service in reversed(started):
