@@ -59,20 +59,29 @@ def release(client: redis.Redis, task_member: str) -> None:
 def requeue_overdue(client: redis.Redis, now: datetime, queue: str,
                     message_for: Callable[[str, list], bytes], batch: int = 100) -> list[str]:
     """Queue again every in-flight task whose deadline passed; the members queued."""
+    queued = requeue_marks(client, KEY, client.zrangebyscore(KEY, "-inf", now.timestamp(), start=0, num=batch),
+                           queue, message_for, "in-flight")
+    if queued:
+        log.warning("recovery: %d triage task(s) of a lost worker queued again: %s", len(queued), queued)
+    return queued
+
+
+def requeue_marks(client: redis.Redis, key: str, members, queue: str,
+                  message_for: Callable[[str, list], bytes], what: str) -> list[str]:
+    """Queue the task each mark of `key` names (once: taking the mark and queueing are one
+    script); an unreadable mark is dropped with an error line."""
     queued = []
-    for raw in client.zrangebyscore(KEY, "-inf", now.timestamp(), start=0, num=batch):
+    for raw in members:
         task_member = raw.decode()
         try:
             task_name, args = json.loads(task_member)
         except (ValueError, TypeError):
-            log.error("in-flight mark %r is unreadable; dropped", task_member)
-            client.zrem(KEY, task_member)
+            log.error("%s mark %r is unreadable; dropped", what, task_member)
+            client.zrem(key, task_member)
             continue
-        if take_and_queue(client, KEY, queue, task_member, message_for(task_name, args)):
+        if take_and_queue(client, key, queue, task_member, message_for(task_name, args)):
             queued.append(task_member)
             RECOVERED.inc()
-    if queued:
-        log.warning("recovery: %d triage task(s) of a lost worker queued again: %s", len(queued), queued)
     return queued
 
 

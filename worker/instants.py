@@ -8,7 +8,8 @@ where it is read, with a message naming it.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
+from typing import Any
 
 FIRST_YEAR = 1970
 LAST_YEAR = 2999
@@ -19,3 +20,15 @@ def within_range(instant: datetime, what: str) -> datetime:
     if not FIRST_YEAR <= instant.year <= LAST_YEAR:
         raise ValueError(f"{what} {instant.isoformat()} is outside the years {FIRST_YEAR}-{LAST_YEAR}")
     return instant
+
+
+def aware_instant(value: Any) -> datetime | None:
+    """An ISO instant with its offset, in UTC, from a stored property; None for anything else
+    (not text, not ISO, no offset): a reader of our own records shows what it can."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.astimezone(timezone.utc) if parsed.tzinfo else None

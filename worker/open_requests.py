@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from worker import clock
+from worker.instants import aware_instant
 
 OPEN = "psw:open"
 DECISIONS = "psw:open:decisions"
@@ -41,13 +42,8 @@ AT_RISK_AT = 0.75
 
 
 def _epoch(value: Any) -> float | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed.timestamp() if parsed.tzinfo else None
+    parsed = aware_instant(value)
+    return None if parsed is None else parsed.timestamp()
 
 
 def row_of(issue_key: str, prop: Mapping[str, Any], fields: Mapping[str, Any] | None = None) -> dict[str, Any] | None:

@@ -17,16 +17,14 @@ twice: the per-issue triage lock, the resumable progress and the markers make th
 """
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import redis
 
-from worker.inflight import take_and_queue
+from worker.inflight import requeue_marks
 from worker.liveness import queued_at
-from worker.metrics import RECOVERED
 
 log = logging.getLogger(__name__)
 
@@ -49,18 +47,8 @@ def requeue_unstarted(client: redis.Redis, now: datetime, queue: str,
         if stamp is None:
             return []  # cannot tell what left the queue; wait for a stamped message at its end
         horizon = min(horizon, stamp)
-    queued = []
-    for raw in client.zrangebyscore(KEY, "-inf", f"({horizon}", start=0, num=batch):
-        task_member = raw.decode()
-        try:
-            task_name, args = json.loads(task_member)
-        except (ValueError, TypeError):
-            log.error("queued mark %r is unreadable; dropped", task_member)
-            client.zrem(KEY, task_member)
-            continue
-        if take_and_queue(client, KEY, queue, task_member, message_for(task_name, args)):
-            queued.append(task_member)
-            RECOVERED.inc()
+    queued = requeue_marks(client, KEY, client.zrangebyscore(KEY, "-inf", f"({horizon}", start=0, num=batch),
+                           queue, message_for, "queued")
     if queued:
         log.warning("recovery: %d task(s) taken off the queue by a lost worker queued again: %s",
                     len(queued), queued)

@@ -14,6 +14,7 @@ from typing import Any
 
 import holidays as holidays_lib
 
+from worker.instants import aware_instant
 from worker.policy.calendar import zone_named
 from worker.policy.sla import holidays_from_text, holidays_text
 
@@ -99,21 +100,13 @@ def _words(lo: datetime, hi: datetime, zone: str) -> str:
             f"({lo:%a %H:%M} - {hi:%a %H:%M} UTC)")
 
 
-def _instant(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else None
 
 
 def picture(prop: dict[str, Any], config, now: datetime, responded_at: datetime | None = None,
             fired: frozenset[str] = frozenset()) -> Picture | None:
     """The picture for an entitled decision property under the running config; None when there is
     no clock to draw (not entitled, or the level or region is no longer in the config)."""
-    created, due = _instant(prop.get("created")), _instant(prop.get("due"))
+    created, due = aware_instant(prop.get("created")), aware_instant(prop.get("due"))
     level, region, zone = prop.get("level"), prop.get("region"), prop.get("time_zone") or "UTC"
     if not prop.get("entitled") or created is None or due is None or due < created:
         return None
@@ -171,7 +164,7 @@ def picture(prop: dict[str, Any], config, now: datetime, responded_at: datetime 
 
     marks = [Mark(x(created), "created", "created", f"created {_words(created, created, zone).split(' - ')[0]}")]
     for item in prop.get("reminders") or ():
-        at, instant = item.get("at"), _instant(item.get("instant"))
+        at, instant = item.get("at"), aware_instant(item.get("instant"))
         if instant is None or not isinstance(at, (int, float)) or at >= 1:
             continue
         code = format(round(at * 100, 4), "g")
