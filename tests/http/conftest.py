@@ -1,10 +1,13 @@
-"""Fixtures for the HTTP tests: a strict `responses` mock and a gateway per deployment."""
+"""Fixtures for the HTTP tests: a strict `responses` mock, a gateway per deployment, and the
+shipped config with its entitlement records for the triage tests."""
 from __future__ import annotations
 
 import pytest
 import responses
 
 from tests.http.sites import CLOUD, DATACENTER
+from worker.config.loader import default_config_path, load_config
+from worker.entitlement.sources import FileSource
 from worker.jira.gateway import JiraGateway
 from worker.settings import JiraSite
 
@@ -23,3 +26,13 @@ def site(request) -> JiraSite:
 @pytest.fixture
 def gateway(site) -> JiraGateway:
     return JiraGateway(site)
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_config(default_config_path())
+
+
+@pytest.fixture(scope="module")
+def source(config):
+    return FileSource(config.resolve(config.entitlement.path), frozenset(config.regions))

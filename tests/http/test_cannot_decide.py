@@ -15,8 +15,6 @@ from celery.exceptions import Retry
 from responses import matchers
 
 from tests.http.sites import CLOUD, DATACENTER
-from worker.config.loader import default_config_path, load_config
-from worker.entitlement.sources import FileSource
 from worker.jira.gateway import JiraGateway
 from worker.tasks import triage_request
 from worker.triage import PROPERTY, triage
@@ -25,16 +23,6 @@ PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "payloads"
 NOW = datetime(2026, 11, 26, 10, 1, tzinfo=timezone.utc)
 HIDDEN = "557058:22222222-0000-4000-8000-000000000009"  # not among Globex's admin contacts by id
 SEN_OBJECT = {"id": "10400", "self": "https://psw-demo.atlassian.net/rest/api/2/customFieldOption/10400"}
-
-
-@pytest.fixture(scope="module")
-def config():
-    return load_config(default_config_path())
-
-
-@pytest.fixture(scope="module")
-def source(config):
-    return FileSource(config.resolve(config.entitlement.path), frozenset(config.regions))
 
 
 def cloud_issue(**fields) -> dict:

@@ -7,13 +7,10 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pytest
 import responses
 import time_machine
 
 from tests.http.sites import CLOUD
-from worker.config.loader import default_config_path, load_config
-from worker.entitlement.sources import FileSource
 from worker.jira.gateway import JiraGateway
 from worker.reminders.events import ChangeRules, body_field_id, classify
 from worker.reminders.store import ReminderStore
@@ -24,16 +21,6 @@ PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "payloads"
 CREATED = datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc)  # Thursday 11:00 Amsterdam
 NOW = datetime(2026, 11, 26, 10, 5, tzinfo=timezone.utc)
 SITE = "https://override.atlassian.net"
-
-
-@pytest.fixture(scope="module")
-def config():
-    return load_config(default_config_path())
-
-
-@pytest.fixture(scope="module")
-def source(config):
-    return FileSource(config.resolve(config.entitlement.path), frozenset(config.regions))
 
 
 def l4_issue() -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.http.sites import CLOUD
-from tests.http.test_triage_writes import body, config, run, source  # noqa: F401  (fixtures)
+from tests.http.test_triage_writes import body, run
 from worker.triage import PROPERTY
 
 REJECTED = {"errorMessages": [], "errors": {"customfield_10111": "Field 'customfield_10111' cannot be set. "

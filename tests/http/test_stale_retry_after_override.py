@@ -12,11 +12,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-import responses
 
 from tests.http.sites import CLOUD
-from worker.config.loader import default_config_path, load_config
-from worker.entitlement.sources import FileSource
 from worker.jira.errors import JiraError
 from worker.jira.gateway import JiraGateway
 from worker.triage import PROPERTY, triage
@@ -27,16 +24,6 @@ BASE = f"{CLOUD.url}/rest"
 ISSUE_URL = f"{BASE}/api/2/issue/PS-101"
 COMMENT_URL = f"{BASE}/servicedeskapi/request/PS-101/comment"
 PROPERTY_URL = f"{ISSUE_URL}/properties/{PROPERTY}"
-
-
-@pytest.fixture(scope="module")
-def config():
-    return load_config(default_config_path())
-
-
-@pytest.fixture(scope="module")
-def source(config):
-    return FileSource(config.resolve(config.entitlement.path), frozenset(config.regions))
 
 
 def unknown_sen_issue() -> dict:

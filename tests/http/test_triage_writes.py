@@ -9,24 +9,13 @@ import pytest
 import requests
 
 from tests.http.sites import CLOUD, DATACENTER
-from worker.config.loader import default_config_path, load_config
-from worker.entitlement.sources import EntitlementSourceUnavailable, FileSource
+from worker.entitlement.sources import EntitlementSourceUnavailable
 from worker.jira.errors import JiraUnavailable
 from worker.jira.gateway import JiraGateway
 from worker.triage import PROPERTY, triage
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "payloads"
 NOW = datetime(2026, 11, 26, 10, 1, tzinfo=timezone.utc)
-
-
-@pytest.fixture(scope="module")
-def config():
-    return load_config(default_config_path())
-
-
-@pytest.fixture(scope="module")
-def source(config):
-    return FileSource(config.resolve(config.entitlement.path), frozenset(config.regions))
 
 
 def body(name: str) -> dict:
