@@ -47,7 +47,8 @@ class ConsoleSessionInterface(SecureCookieSessionInterface):
         return over_https()
 
 
-def _services():
+def services():
+    """The app's services (app/__init__.py), for every console module."""
     return current_app.extensions["psw"]
 
 
@@ -57,7 +58,7 @@ def _networks(proxies: tuple[str, ...]) -> tuple:
 
 
 def from_trusted_proxy() -> bool:
-    proxies = _services().settings.console.trusted_proxies
+    proxies = services().settings.console.trusted_proxies
     if not proxies or not request.remote_addr:
         return False
     try:
@@ -79,7 +80,7 @@ def _record_key(sid: str) -> str:
 
 
 def current_user() -> str | None:
-    header = _services().settings.console.proxy_user_header
+    header = services().settings.console.proxy_user_header
     if header and from_trusted_proxy():
         named = request.headers.get(header, "").strip()
         if named and len(named) <= 200 and named.isprintable():
@@ -87,12 +88,12 @@ def current_user() -> str | None:
     sid = session.get("sid")
     if not isinstance(sid, str):
         return None
-    raw = _services().redis.get(_record_key(sid))
+    raw = services().redis.get(_record_key(sid))
     return json.loads(raw)["user"] if raw else None
 
 
 def token_matches(given: str) -> bool:
-    token = _services().settings.admin_token
+    token = services().settings.admin_token
     if not token or len(given) > MAX_TOKEN_CHARS:
         return False
     return hmac.compare_digest(given.encode(), token.encode())
@@ -103,7 +104,7 @@ def sign_in(user: str = TOKEN_USER) -> None:
     session.clear()
     sid = secrets.token_urlsafe(32)
     lifetime = current_app.permanent_session_lifetime
-    _services().redis.set(_record_key(sid), json.dumps({"user": user, "at": clock.now().isoformat()}),
+    services().redis.set(_record_key(sid), json.dumps({"user": user, "at": clock.now().isoformat()}),
                           ex=int(lifetime.total_seconds()))
     session["sid"] = sid
     session.permanent = True
@@ -112,5 +113,5 @@ def sign_in(user: str = TOKEN_USER) -> None:
 def sign_out() -> None:
     sid = session.get("sid")
     if isinstance(sid, str):
-        _services().redis.delete(_record_key(sid))
+        services().redis.delete(_record_key(sid))
     session.clear()

@@ -29,10 +29,6 @@ ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,30}-\d{1,12}")
 UTC = timezone.utc
 
 
-def _services():
-    return current_app.extensions["psw"]
-
-
 def _page(template: str, status: int = 200, **context):
     return render_template(f"console/{template}", user=g.get("console_user"),
                            can_sign_out=g.get("console_session", False), **context), status
@@ -44,7 +40,7 @@ def _problem(status: int, title: str, message: str):
 
 @bp.before_request
 def _guard():
-    if not _services().settings.admin_token:
+    if not auth.services().settings.admin_token:
         return _problem(404, "The console is off", "Set ADMIN_TOKEN to turn the console on (as for the admin API).")
     csrf.protect()
     g.console_user = auth.current_user()
@@ -99,7 +95,7 @@ def sign_in():
     if g.console_user is not None:
         return redirect(_safe_next(request.args.get("next")))
     return _page("sign_in.html", next=_safe_next(request.args.get("next")), proxy=bool(
-        _services().settings.console.proxy_user_header))
+        auth.services().settings.console.proxy_user_header))
 
 
 @bp.post("/sign-in")
@@ -131,7 +127,7 @@ def _no_config(exc: NoUsableConfig):
 
 
 def _config():
-    return _services().live_config.current()
+    return auth.services().live_config.current()
 
 
 def _duration(seconds: float) -> str:
@@ -167,7 +163,7 @@ def _next_reminders(shown, now: float) -> dict[str, str]:
     members = [f"{row['key']}|{threshold_code(at)}" for _, row in shown for at, _ in row["reminders"]]
     if not members:
         return {}
-    pipe = _services().redis.pipeline(transaction=False)
+    pipe = auth.services().redis.pipeline(transaction=False)
     pipe.zmscore(DUE, members)
     pipe.zmscore(CLAIMED, members)
     due, claimed = pipe.execute()
@@ -188,7 +184,7 @@ def _parsed_rows() -> open_requests.ParsedRows:
 
 
 def jira_link(key: str) -> str | None:
-    site = _services().settings.jira
+    site = auth.services().settings.jira
     return f"{site.url}/browse/{key}" if site else None
 
 
@@ -206,8 +202,8 @@ def board_page():
     except ValueError:
         return _problem(400, "Filter refused", f"page: a whole number from 1 to {MAX_PAGE}")
     now = clock.now()
-    rows, responded = open_requests.rows(_services().redis, _parsed_rows())
-    history = open_requests.breach_history(_services().redis, now - timedelta(days=max(board.WINDOWS)))
+    rows, responded = open_requests.rows(auth.services().redis, _parsed_rows())
+    history = open_requests.breach_history(auth.services().redis, now - timedelta(days=max(board.WINDOWS)))
     built = board.build(rows, responded, history, filters, now.timestamp())
     shown = built.rows[(page - 1) * PER_PAGE: page * PER_PAGE]
     reminders = _next_reminders(shown, now.timestamp())
@@ -234,7 +230,7 @@ def request_view(issue_key: str):
     if not ISSUE_KEY.fullmatch(issue_key):
         return _problem(400, "Not an issue key", "An issue key looks like PS-123.")
     config = _config()
-    view = request_page.load(_services(), config, issue_key, clock.now())
+    view = request_page.load(auth.services(), config, issue_key, clock.now())
     if view is None:
         return _problem(404, f"{issue_key}: no decision recorded",
                         "The worker has no triage of this request in its records (open requests and the audit trail).")
@@ -245,7 +241,7 @@ def request_view(issue_key: str):
 @signed_in
 def reminders():
     now = clock.now()
-    settings = _services().settings
-    return _page("reminders.html", view=reminders_page.load(_services().redis, now), stamp=now.timestamp(),
+    settings = auth.services().settings
+    return _page("reminders.html", view=reminders_page.load(auth.services().redis, now), stamp=now.timestamp(),
                  now=_when(now.timestamp(), "UTC")["utc"], duration=_duration,
                  lag_limit=settings.liveness.reminder_max_wait, interval=settings.reminders.dispatch_interval)
