@@ -9,14 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from worker.policy.entitlement import ReasonCode
+from worker.policy.entitlement import BLOCKED_RULE, ReasonCode
 
 PASS, FAIL, NOT_CHECKED, NOT_JUDGED = "pass", "fail", "not checked", "not judged"
 
 # A "cannot decide" code (docs/POLICY.md section 4) is shown against the rule it kept from being
 # judged: the request was deferred there, not rejected.
-JUDGES = {ReasonCode.REPORTER_UNVERIFIED: ReasonCode.REPORTER_NOT_ADMIN,
-          ReasonCode.RELEASE_UNJUDGED: ReasonCode.UNSUPPORTED_RELEASE}
+JUDGES = BLOCKED_RULE
 
 # (code, the check in words, what passing means, needs the entitlement record)
 CHECKS = (

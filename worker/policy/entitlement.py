@@ -40,6 +40,9 @@ class ReasonCode(StrEnum):
 # The codes that say a rule could not be judged, rather than that it failed: they never reject a
 # request, they defer it (retried, then marked for a person).
 UNDECIDED = frozenset({ReasonCode.FACT_UNREADABLE, ReasonCode.REPORTER_UNVERIFIED, ReasonCode.RELEASE_UNJUDGED})
+# The rule each of them kept from being judged (FACT_UNREADABLE may stand before any rule).
+BLOCKED_RULE = {ReasonCode.REPORTER_UNVERIFIED: ReasonCode.REPORTER_NOT_ADMIN,
+                ReasonCode.RELEASE_UNJUDGED: ReasonCode.UNSUPPORTED_RELEASE}
 
 
 @dataclass(frozen=True)
