@@ -48,7 +48,7 @@ import yaml
 
 from bench.chaos_counts import Counts, count, issue_state, percentile, reminder_comments
 from bench.report import machine
-from tests.integration.processes import ROOT, Service
+from tests.integration.processes import ROOT, Service, children
 from worker.cli.run import SUPERVISED, _procfile
 from worker.config import default_config_path, load_config
 from worker.embedded_redis import EmbeddedRedis, answers, free_port
@@ -106,19 +106,6 @@ def log(line: str) -> None:
 
 
 # -- the stack ---------------------------------------------------------------------------------
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return sorted(found)
 
 
 def wait_http(service: Service, url: str, timeout: float = 60.0) -> None:

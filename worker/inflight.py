@@ -12,12 +12,20 @@ make a second run harmless: it finishes what the first left, or finds it done.
 Worst case from a kill to the task queued again: the lease (30 s, renewed every 10 s, so a mark
 is at most 30 s ahead when its worker dies) plus one tick of the clock (1 s by default), then its
 turn in the triage queue. README "Exactly once" states it.
+
+Faster when the death is seen: a running triage names its node (worker/node.py) and its issue
+lock beside its mark (`psw:triage:inflight:holders`). The supervisor that reaped a node's main
+process (worker/supervise.py) calls `hand_back` for it: the node's marks fall due at once and its
+issue locks are dropped (only where the lock still holds the dead triage's token), so the next tick
+queues the triages again and they find their issues free. A triage waiting out a retry countdown
+names no node (whoever takes its delayed message runs it), so its lease stays its only way back.
 """
 from __future__ import annotations
 
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import redis
@@ -27,33 +35,92 @@ from worker.metrics import RECOVERED
 log = logging.getLogger(__name__)
 
 KEY = "psw:triage:inflight"
+HOLDERS = KEY + ":holders"  # member -> who runs it: {"node", "lock", "token"} (JSON)
 
-# KEYS: in-flight zset, queue list. ARGV: member, task message. Removing the mark and queueing
-# the task happen together: two beats never both queue it, and a crash never drops it.
+# KEYS: marks zset, queue list, holders hash. ARGV: member, task message. Removing the mark and
+# queueing the task happen together: two beats never both queue it, and a crash never drops it.
 _TAKE_AND_QUEUE = """
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+  redis.call('HDEL', KEYS[3], ARGV[1])
   redis.call('LPUSH', KEYS[2], ARGV[2])
   return 1
 end
 return 0
 """
 
+# KEYS: in-flight zset, holders hash. ARGV: node, now. Each mark the node holds falls due now and
+# loses its holder; each issue lock it took is dropped if it still holds that triage's token.
+_HAND_BACK = """
+local handed = 0
+local held = redis.call('HGETALL', KEYS[2])
+for i = 1, #held, 2 do
+  local ok, holder = pcall(cjson.decode, held[i + 1])
+  if ok and type(holder) == 'table' and holder.node == ARGV[1] then
+    redis.call('HDEL', KEYS[2], held[i])
+    local due = redis.call('ZSCORE', KEYS[1], held[i])
+    if due then
+      if tonumber(due) > tonumber(ARGV[2]) then
+        redis.call('ZADD', KEYS[1], ARGV[2], held[i])
+      end
+      handed = handed + 1
+    end
+    if type(holder.lock) == 'string' and redis.call('GET', holder.lock) == holder.token then
+      redis.call('DEL', holder.lock)
+    end
+  end
+end
+return handed
+"""
+
+
+@dataclass(frozen=True)
+class Holder:
+    """The node running a triage, and the issue lock (key and token) it holds or is taking."""
+
+    node: str
+    lock: str
+    token: str
+
+    def encoded(self) -> str:
+        return json.dumps({"node": self.node, "lock": self.lock, "token": self.token}, separators=(",", ":"))
+
 
 def take_and_queue(client: redis.Redis, key: str, queue: str, task_member: str, message: bytes) -> bool:
-    """Remove `task_member` from the sorted set `key` and push `message`, both or neither."""
-    return bool(client.eval(_TAKE_AND_QUEUE, 2, key, queue, task_member, message))
+    """Remove `task_member` from the sorted set `key` (and its holder) and push `message`, both or
+    neither."""
+    return bool(client.eval(_TAKE_AND_QUEUE, 3, key, queue, key + ":holders", task_member, message))
 
 
 def member(task_name: str, args: list) -> str:
     return json.dumps([task_name, list(args)], separators=(",", ":"))
 
 
-def hold(client: redis.Redis, task_member: str, until: datetime) -> None:
-    client.zadd(KEY, {task_member: until.timestamp()})
+def hold(client: redis.Redis, task_member: str, until: datetime, holder: Holder | None = None) -> None:
+    """Stretch the mark to `until`; `holder`: the node running it now (None: nobody runs it,
+    it waits for a retry)."""
+    pipe = client.pipeline()
+    pipe.zadd(KEY, {task_member: until.timestamp()})
+    if holder is None:
+        pipe.hdel(HOLDERS, task_member)
+    else:
+        pipe.hset(HOLDERS, task_member, holder.encoded())
+    pipe.execute()
 
 
 def release(client: redis.Redis, task_member: str) -> None:
-    client.zrem(KEY, task_member)
+    pipe = client.pipeline()
+    pipe.zrem(KEY, task_member)
+    pipe.hdel(HOLDERS, task_member)
+    pipe.execute()
+
+
+def hand_back(client: redis.Redis, node: str, now: datetime) -> int:
+    """The node is dead (its supervisor reaped its main process): its triages' marks fall due now
+    and their issue locks are freed; how many marks."""
+    handed = int(client.eval(_HAND_BACK, 2, KEY, HOLDERS, node, now.timestamp()))
+    if handed:
+        log.warning("recovery: %d triage task(s) of dead node %s handed back", handed, node)
+    return handed
 
 
 def requeue_overdue(client: redis.Redis, now: datetime, queue: str,

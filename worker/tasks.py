@@ -10,7 +10,7 @@ import redis
 from celery import shared_task
 from celery.exceptions import Retry, SoftTimeLimitExceeded
 
-from worker import clock, inflight, unstarted
+from worker import clock, inflight, node, unstarted
 from worker.bodies import mapping, text
 from worker.config.live import NoUsableConfig
 from worker.entitlement.sources import EntitlementSourceUnavailable
@@ -35,19 +35,28 @@ TRANSIENT = (JiraError, EntitlementSourceUnavailable, SoftTimeLimitExceeded, NoU
 def run_triage(task, name: str, issue: dict, delivery_id: str, read_first: bool = False,
                agent_priority: bool = False) -> dict:
     """One triage of one issue at a time (worker/triage_guard.py), marked in flight while it runs
-    (worker/inflight.py) so that a lost worker's task is queued again within about a minute."""
+    (worker/inflight.py) so that a lost worker's task is queued again within about a minute, at
+    once when its node's supervisor sees it die (the mark names the node and the issue lock)."""
     svc = services()
     in_flight = inflight.member(task.name, list(task.request.args or ()))
-    hold = lambda wait=0.0: inflight.hold(svc.redis, in_flight, inflight.deadline(clock.now(), LEASE, wait))  # noqa: E731
-    hold()
+
+    def running() -> None:  # this node runs it, and holds or is taking the issue lock
+        inflight.hold(svc.redis, in_flight, inflight.deadline(clock.now(), LEASE), holder)
+
+    def waiting(countdown: float) -> None:  # a retry's delayed message: no node holds it meanwhile
+        inflight.hold(svc.redis, in_flight, inflight.deadline(clock.now(), LEASE, countdown))
+
+    guard = TriageGuard(svc.redis, issue["key"], on_renew=running)
+    holder = inflight.Holder(node.current(), guard.key, guard.token)
+    running()
     retrying = False
     try:
-        with TriageGuard(svc.redis, issue["key"], on_renew=hold):
-            return _triage_and_schedule(task, name, issue, delivery_id, read_first, agent_priority, on_retry=hold)
+        with guard:
+            return _triage_and_schedule(task, name, issue, delivery_id, read_first, agent_priority, on_retry=waiting)
     except IssueBusy:
         retrying = True
         countdown = random.uniform(*BUSY_COUNTDOWN)
-        hold(countdown)
+        waiting(countdown)
         TASKS.labels(task=name, outcome="busy").inc()
         log.info("%s %s: another triage of the issue runs; again in %.1fs", name, issue["key"], countdown)
         # Not counted against MAX_RETRIES: the holder's lease bounds the wait.
