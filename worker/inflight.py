@@ -14,11 +14,9 @@ is at most 30 s ahead when its worker dies) plus one tick of the clock (1 s by d
 turn in the triage queue. README "Exactly once" states it.
 
 Faster when the death is seen: a running triage names its node (worker/node.py) and its issue
-lock beside its mark (`psw:triage:inflight:holders`). The supervisor that reaped a node's main
-process (worker/supervise.py) calls `hand_back` for it: the node's marks fall due at once and its
-issue locks are dropped (only where the lock still holds the dead triage's token), so the next tick
-queues the triages again and they find their issues free. A triage waiting out a retry countdown
-names no node (whoever takes its delayed message runs it), so its lease stays its only way back.
+lock beside its mark (`psw:triage:inflight:holders`), and the supervisor that reaped a node hands
+its marks back at once (worker/node.hand_back). A triage waiting out a retry countdown names no
+node until one takes its delayed message.
 """
 from __future__ import annotations
 
@@ -47,31 +45,6 @@ if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
 end
 return 0
 """
-
-# KEYS: in-flight zset, holders hash. ARGV: node, now. Each mark the node holds falls due now and
-# loses its holder; each issue lock it took is dropped if it still holds that triage's token.
-_HAND_BACK = """
-local handed = 0
-local held = redis.call('HGETALL', KEYS[2])
-for i = 1, #held, 2 do
-  local ok, holder = pcall(cjson.decode, held[i + 1])
-  if ok and type(holder) == 'table' and holder.node == ARGV[1] then
-    redis.call('HDEL', KEYS[2], held[i])
-    local due = redis.call('ZSCORE', KEYS[1], held[i])
-    if due then
-      if tonumber(due) > tonumber(ARGV[2]) then
-        redis.call('ZADD', KEYS[1], ARGV[2], held[i])
-      end
-      handed = handed + 1
-    end
-    if type(holder.lock) == 'string' and redis.call('GET', holder.lock) == holder.token then
-      redis.call('DEL', holder.lock)
-    end
-  end
-end
-return handed
-"""
-
 
 @dataclass(frozen=True)
 class Holder:
@@ -112,15 +85,6 @@ def release(client: redis.Redis, task_member: str) -> None:
     pipe.zrem(KEY, task_member)
     pipe.hdel(HOLDERS, task_member)
     pipe.execute()
-
-
-def hand_back(client: redis.Redis, node: str, now: datetime) -> int:
-    """The node is dead (its supervisor reaped its main process): its triages' marks fall due now
-    and their issue locks are freed; how many marks."""
-    handed = int(client.eval(_HAND_BACK, 2, KEY, HOLDERS, node, now.timestamp()))
-    if handed:
-        log.warning("recovery: %d triage task(s) of dead node %s handed back", handed, node)
-    return handed
 
 
 def requeue_overdue(client: redis.Redis, now: datetime, queue: str,

@@ -11,9 +11,9 @@ HUP on because Celery handles HUP only on some platforms and only without a term
 re-execs itself on Linux, warns and goes on under macOS, and dies of it on a terminal); beat has
 no HUP handler at all.
 
-Once the child and its group are gone, and before the next start, the supervisor hands back the
-triages the dead node was running (worker/inflight.py `hand_back`, for `<host>:<child pid>`,
-worker/node.py): the clock queues them again at its next tick instead of after their 30 s lease.
+Once the child and its group are gone, and before the next start, the supervisor hands back what
+the dead node held (worker/node.py `hand_back`, for `<host>:<child pid>`): the clock queues it
+again at its next tick instead of after 30 s.
 It knows the node is dead, having reaped it; compose and Kubernetes restart a container without
 this, and the lease brings the triages back there.
 """
@@ -43,7 +43,7 @@ class Supervisor:
     def __init__(self, argv: list[str], name: str, out=sys.stderr,
                  on_exit: Callable[[int], int] | None = None):
         """`on_exit(pid)`: called once the child `pid` and its group are gone; returns how many
-        triages it handed back."""
+        tasks it handed back."""
         self.argv, self.name, self.out, self.on_exit = argv, name, out, on_exit
         self.child: subprocess.Popen | None = None
         self.stopping = False
@@ -109,15 +109,15 @@ class Supervisor:
         while group_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         if group_alive(pid):
-            self.say(f"process group {pid} still running {GONE_WAIT:g} s after SIGKILL: its triages wait for their lease")
+            self.say(f"process group {pid} still running {GONE_WAIT:g} s after SIGKILL: its tasks wait for their lease")
             return
         try:
             handed = self.on_exit(pid)
         except Exception as exc:  # Redis away (often why the child died): the lease brings them back
-            self.say(f"could not hand back the triages of pid {pid} ({type(exc).__name__}); they wait for their lease")
+            self.say(f"could not hand back the tasks of pid {pid} ({type(exc).__name__}); they wait for their lease")
             return
         if handed:
-            self.say(f"handed back {handed} triage(s) pid {pid} was running")
+            self.say(f"handed back {handed} task(s) pid {pid} held")
 
     def _wait(self) -> int:
         while True:
@@ -155,13 +155,13 @@ def group_alive(pgid: int) -> bool:
 
 
 def hand_back_to(redis_url: str) -> Callable[[int], int]:
-    """`on_exit` for a Celery node: its triages handed back in the Redis at `redis_url`."""
+    """`on_exit` for a Celery node: what it held handed back in the Redis at `redis_url`."""
     import redis
 
-    from worker import clock, inflight, node
+    from worker import clock, node
 
     client = redis.Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=2)
-    return lambda pid: inflight.hand_back(client, node.name(pid), clock.now())
+    return lambda pid: node.hand_back(client, node.name(pid), clock.now())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -159,7 +159,7 @@ def test_a_supervised_workers_triage_is_handed_back_when_its_main_process_is_kil
         for service in reversed(started):
             service.stop()
     print(f"supervised node's main process killed mid-triage: triaged again {picked_up:.1f} s after the kill")
-    assert f"handed back 1 triage(s) pid {main} was running" in node.log()
+    assert f"handed back 1 task(s) pid {main} held" in node.log()
     assert "recovery: 1 triage task(s) of a lost worker queued again" in beat.log()
     # The restart (1 s backoff, a node starting), one tick and the triage: half the lease at most,
     # where waiting out the lease took 30-31 s (the test above).

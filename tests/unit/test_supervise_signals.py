@@ -138,6 +138,6 @@ def test_a_dead_childs_triages_are_handed_back_once_its_group_is_gone_and_redis_
     assert len(calls) == 2 and all(not alive and not pool_runs for _, alive, pool_runs in calls), calls
     assert calls[1][0] == supervisor.child.pid != calls[0][0]  # the restarted child, its own pid
     said = out.getvalue()
-    assert f"could not hand back the triages of pid {calls[0][0]} (ConnectionError); they wait for their lease" in said
+    assert f"could not hand back the tasks of pid {calls[0][0]} (ConnectionError); they wait for their lease" in said
     assert "restart 1 in 1 s" in said  # Redis away did not stop the restart
-    assert f"handed back 2 triage(s) pid {calls[1][0]} was running" in said
+    assert f"handed back 2 task(s) pid {calls[1][0]} held" in said
