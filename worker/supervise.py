@@ -23,6 +23,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +38,8 @@ STOP_GRACE = 4.0
 # How long the supervisor waits for the dead child's group to be gone (its pool processes, killed
 # with it) before it hands the node's triages back: none of them may write a mark after that.
 GONE_WAIT = 2.0
+# How long a hand back that failed (Redis away) is tried again, once a second: about the lease.
+HAND_BACK_PATIENCE = 30.0
 
 
 class Supervisor:
@@ -113,11 +116,27 @@ class Supervisor:
             return
         try:
             handed = self.on_exit(pid)
-        except Exception as exc:  # Redis away (often why the child died): the lease brings them back
-            self.say(f"could not hand back the tasks of pid {pid} ({type(exc).__name__}); they wait for their lease")
+        except Exception as exc:  # Redis away (often why the child died): tried again meanwhile
+            self.say(f"could not hand back the tasks of pid {pid} ({type(exc).__name__}); trying again "
+                     f"for {HAND_BACK_PATIENCE:g} s while the next one starts")
+            threading.Thread(target=self._hand_back_later, args=(pid,), name=f"hand back {pid}", daemon=True).start()
             return
         if handed:
             self.say(f"handed back {handed} task(s) pid {pid} held")
+
+    def _hand_back_later(self, pid: int) -> None:
+        # The dead node's marks still name it, so a hand back that comes late is as safe as one at
+        # once; past the patience their lease and MIN_AGE have brought them back anyway.
+        deadline = time.monotonic() + HAND_BACK_PATIENCE
+        while time.monotonic() < deadline:
+            time.sleep(1.0)
+            try:
+                handed = self.on_exit(pid)
+            except Exception:
+                continue
+            self.say(f"handed back {handed} task(s) pid {pid} held, once Redis answered")
+            return
+        self.say(f"could not hand back the tasks of pid {pid}; they wait for their lease")
 
     def _wait(self) -> int:
         while True:

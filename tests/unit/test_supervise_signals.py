@@ -106,9 +106,9 @@ def test_a_child_that_outlives_the_stop_grace_is_killed_with_its_group(tmp_path)
 
 
 POOL = """
-import subprocess, sys
+import os, subprocess, sys
 pool = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-open(sys.argv[1], "a").write(f"{pool.pid}\\n")
+open(sys.argv[1], "a").write(f"{os.getpid()} {pool.pid}\\n")
 sys.exit(3)
 """
 
@@ -124,20 +124,24 @@ def test_a_dead_childs_triages_are_handed_back_once_its_group_is_gone_and_redis_
     calls = []
 
     def on_exit(pid: int) -> int:
-        pool = int(lines(pools)[-1])
-        calls.append((pid, group_alive(pid), Path(f"/proc/{pool}/stat").exists()
-                      and Path(f"/proc/{pool}/stat").read_text().rsplit(")", 1)[1].split()[0] not in "ZX"))
-        if len(calls) == 1:
-            raise ConnectionError("Redis away")
-        supervisor.stopping = True
+        pool = dict(line.split() for line in lines(pools))[str(pid)]
+        stat = Path(f"/proc/{pool}/stat")
+        calls.append((pid, group_alive(pid), stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] not in "ZX"))
+        if pid == calls[0][0] and len([c for c in calls if c[0] == pid]) <= 2:
+            raise ConnectionError("Redis away")  # at its death and at the first retry, a second later
+        if pid != calls[0][0]:
+            supervisor.stopping = True
         return 2
 
     out = io.StringIO()
     supervisor = Supervisor([sys.executable, str(script), str(pools)], "worker", out=out, on_exit=on_exit)
     assert supervisor.run() == 3
-    assert len(calls) == 2 and all(not alive and not pool_runs for _, alive, pool_runs in calls), calls
-    assert calls[1][0] == supervisor.child.pid != calls[0][0]  # the restarted child, its own pid
+    wait_for(lambda: "once Redis answered" in out.getvalue())
+    first, last = calls[0][0], supervisor.child.pid
+    assert sorted(pid for pid, _, _ in calls) == sorted([first] * 3 + [last]) and first != last
+    assert all(not alive and not pool_runs for _, alive, pool_runs in calls), calls  # each group gone first
     said = out.getvalue()
-    assert f"could not hand back the tasks of pid {calls[0][0]} (ConnectionError); they wait for their lease" in said
-    assert "restart 1 in 1 s" in said  # Redis away did not stop the restart
-    assert f"handed back 2 task(s) pid {calls[1][0]} held" in said
+    assert f"could not hand back the tasks of pid {first} (ConnectionError); trying again for 30 s" in said
+    assert "restart 1 in 1 s" in said  # Redis away did not hold the restart up
+    assert f"handed back 2 task(s) pid {first} held, once Redis answered" in said
+    assert f"handed back 2 task(s) pid {last} held\n" in said
