@@ -4,6 +4,7 @@ token, and hostile input gets a clear message, never a 500."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import timedelta
 
@@ -93,3 +94,163 @@ def test_health_with_redis_down_is_a_page_of_failing_checks(settings):
     assert resp.status_code == 503
     assert '<tr class="fail" data-check="redis">' in page and "Redis does not answer (ConnectionError)" in page
     assert page.count("not judged: Redis does not answer") == 5
+
+
+# -- config ---------------------------------------------------------------------------------------
+
+from io import BytesIO  # noqa: E402
+
+from tests.policy.helpers import facts, record, shipped  # noqa: E402
+from worker import recent_decisions  # noqa: E402
+from worker.config.loader import default_config_path  # noqa: E402
+from worker.policy.decision import decide  # noqa: E402
+from worker.recent_decisions import DecisionInputs  # noqa: E402
+from worker.settings import JiraSite  # noqa: E402
+
+SHIPPED = default_config_path().read_text()
+FASTER_L2 = SHIPPED.replace("    target: 2h\n", "    target: 1h\n", 1)
+
+
+def kept(client, key: str, level: str = "L2", sen: str = "SEN-10000001", minutes: int = 0) -> None:
+    """A decision as a triage keeps it: the sample admin of `sen` asking at `level`."""
+    rec = record(sen)
+    at = NOW - timedelta(hours=1) + timedelta(minutes=minutes)
+    request = facts(issue_key=key, created=at, sen=sen, product=rec.products[0], version=None,
+                    severity_option={"L2": "L2 - Serious degradation", "L3": "L3 - Moderate impact"}[level],
+                    reporter=facts().reporter.__class__(email=rec.admins[0]))
+    inputs = DecisionInputs(request, rec, None, at)
+    recent_decisions.record(client, inputs, decide(request, rec, shipped(), at))
+
+
+def preview(web, page=None, **form):
+    page = page or web.get("/console/config")
+    data = {"csrf_token": csrf_of(page), "decisions": "100", **form}
+    return web.post("/console/config/preview", data=data, content_type="multipart/form-data")
+
+
+@pytest.fixture
+def with_secrets(settings):
+    jira = JiraSite(url="https://jira.example", deployment="cloud", email="bot@example.com",
+                    api_token="jira-api-token-7d1e0c5b")
+    app = create_app(replace(settings, admin_token=TOKEN, jira=jira))
+    web = app.test_client()
+    with time_machine.travel(NOW, tick=False):
+        assert sign_in(web).status_code == 303
+        yield web
+
+
+def test_the_config_page_shows_the_effective_config_and_never_a_secret(with_secrets, caplog):
+    resp = with_secrets.get("/console/config")
+    page = resp.get_data(as_text=True)
+    version = shipped().version
+    assert resp.status_code == 200 and f'running version <code class="running-version">{version}</code>' in page
+    for secret in ("jira-api-token-7d1e0c5b", TOKEN, "test-webhook-secret"):
+        assert secret not in page and secret not in caplog.text
+    for name in ("webhook_secret", "admin_token", "jira.api_token"):
+        assert f"<code>{name}</code></th><td>*** (set, not shown)</td>" in page
+    assert "<code>jira.personal_access_token</code></th><td>(not set)</td>" in page
+    assert "<code>liveness.worker_max_age</code></th><td>30.0</td>" in page
+    assert "<code>jira.url</code></th><td>https://jira.example</td>" in page
+    assert "target: 1 business day" in page  # the mapping config as it runs
+    assert f'<tr data-version="{version}"><td><code>{version}</code></td><td>Mon 07 Dec 2026' in page
+    assert "running here" in page
+
+
+def test_a_url_password_in_a_setting_is_masked():
+    from app.console.config_page import settings_shown
+    from worker.settings import Settings
+
+    shown = dict(settings_shown(Settings.from_env({"REDIS_URL": "redis://:hunter2-redis@redis.internal:6380/0"})))
+    assert shown["redis_url"] == "redis://:***@redis.internal:6380/0"
+
+
+def test_an_edit_with_problems_gets_every_one_with_its_line_in_one_report(signed_in, redis_client):
+    kept(redis_client, "PS-1")
+    broken = (SHIPPED.replace("calendar: regional", "calendar: regonal", 1)
+              .replace("path: entitlements.yaml", "path: no-such-records.yaml"))
+    resp = preview(signed_in, text=broken)
+    page = resp.get_data(as_text=True)
+    line = broken.splitlines().index("    calendar: regonal") + 1
+    assert resp.status_code == 422 and "2 problems found: nothing was previewed." in page
+    assert f"pasted config:{line}: levels.L3.calendar: unknown calendar &#39;regonal&#39;" in page
+    assert "entitlement.path: no entitlement file at" in page and "no-such-records.yaml" in page
+    assert "preview-result" not in page
+    assert "calendar: regonal" in page  # the paste comes back, to fix
+
+
+def test_a_valid_edit_previews_the_decisions_it_would_change_before_and_after(signed_in, redis_client):
+    kept(redis_client, "PS-1", "L2")
+    kept(redis_client, "PS-2", "L3", minutes=1)
+    kept(redis_client, "PS-3", "L2", sen="SEN-10000003", minutes=2)  # maintenance expired: not entitled either way
+    resp = preview(signed_in, text=FASTER_L2)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert "Of the latest 3 decisions,\n      <strong>1 would change</strong>, 2 would not." in page
+    [row] = re.findall(r'<tr data-key="(PS-\d+)">', page)
+    assert row == "PS-1"
+    # Created 11:00 UTC on the global business week (open): due 13:00 with 2 h, 12:00 with 1 h.
+    assert re.search(r'data-key="PS-1">.*?class="before">ENTITLED L2, due 2026-12-07 13:00 UTC, priority High<'
+                     r'.*?class="after">ENTITLED L2, due 2026-12-07 12:00 UTC, priority High<.*?class="changed">due<',
+                     page, re.S)
+
+
+def test_the_running_config_pasted_back_changes_nothing(signed_in, redis_client):
+    kept(redis_client, "PS-1")
+    page = preview(signed_in, text=SHIPPED).get_data(as_text=True)
+    assert f"Valid: version <code>{shipped().version}</code> (the running one)" in page
+    assert "<strong>0 would change</strong>, 1 would not." in page
+
+
+def test_an_uploaded_file_is_checked_like_a_paste(signed_in, redis_client):
+    kept(redis_client, "PS-1")
+    resp = preview(signed_in, text="", file=(BytesIO(FASTER_L2.encode()), "mapping.yaml"))
+    assert resp.status_code == 200 and "<strong>1 would change</strong>" in resp.get_data(as_text=True)
+    broken = FASTER_L2.replace("\nlevels:", "\nlevles:")
+    resp = preview(signed_in, text="", file=(BytesIO(broken.encode()), "../../etc/mine\x1b.yaml"))
+    assert resp.status_code == 422 and "uploaded file:" in resp.get_data(as_text=True)
+
+
+BOMB = "\n".join(["a: &a [x, x, x, x, x, x, x, x, x, x]"] + [
+    f"{b}: &{b} [{', '.join(['*' + a] * 10)}]" for a, b in zip("abcde", "bcdef")])
+
+
+@pytest.mark.parametrize("form, status, message", [
+    ({"text": SHIPPED, "file": (BytesIO(SHIPPED.encode()), "m.yaml")}, 400, "Paste the edited config or upload a file, not both."),
+    ({"text": "  \n"}, 400, "Paste an edited mapping config, or choose its file to upload."),
+    ({"text": "", "file": (BytesIO(b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe"), "logo.png")}, 400,
+     "logo.png is not UTF-8 text (byte 0 cannot be read): send the YAML file itself."),
+    ({"text": "", "file": (BytesIO(b"levels:\n  L1: \x00\x00"), "nul.yaml")}, 422,
+     "nul.yaml:2: invalid YAML: special characters are not allowed (U+0000): is this a text file?"),
+    ({"text": BOMB}, 422, "aliases repeat more than 10,000 values"),
+    ({"text": "[" * 3000 + "]" * 3000}, 422, "invalid YAML: nested too deeply to read"),
+    ({"text": "just a sentence"}, 422, "expected a mapping of keys to values"),
+    ({"text": SHIPPED, "decisions": "abc"}, 400, "decisions: a whole number from 1 to 1000"),
+    ({"text": SHIPPED, "decisions": "0"}, 400, "decisions: a whole number from 1 to 1000"),
+    ({"text": SHIPPED, "decisions": "9" * 40}, 400, "decisions: a whole number from 1 to 1000"),
+])
+def test_hostile_edits_get_a_clear_message(signed_in, form, status, message):
+    resp = preview(signed_in, **form)
+    assert resp.status_code == status
+    assert message in resp.get_data(as_text=True).replace("&#39;", "'")
+
+
+def test_a_paste_over_the_limits_is_refused_with_a_page_not_a_crash(settings, signed_in):
+    resp = preview(signed_in, text="a: b\n" * 20_000)  # 100 KB, over this app's 64 KiB form limit
+    assert resp.status_code == 413 and "over the web process&#39;s 64 KiB limit" in resp.get_data(as_text=True)
+    roomy = create_app(replace(settings, admin_token=TOKEN, webhook_max_bytes=2 * 1024 * 1024)).test_client()
+    assert sign_in(roomy).status_code == 303
+    resp = preview(roomy, text="a: b\n" * 60_000)  # 300 KB
+    assert resp.status_code == 400 and "pasted config is over 256 KiB" in resp.get_data(as_text=True)
+
+
+def test_the_preview_form_refuses_a_missing_or_forged_csrf_token(signed_in, redis_client):
+    for data in ({"text": SHIPPED}, {"text": SHIPPED, "csrf_token": "forged"}):
+        resp = signed_in.post("/console/config/preview", data=data)
+        assert resp.status_code == 400 and "security token was refused" in resp.get_data(as_text=True)
+
+
+def test_the_config_pages_need_a_sign_in(web):
+    assert web.get("/console/config").status_code == 302
+    form = web.get("/console/sign-in")
+    resp = web.post("/console/config/preview", data={"csrf_token": csrf_of(form), "text": SHIPPED})
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/console/sign-in")
