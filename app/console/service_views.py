@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import request
+from flask import current_app, request
 
-from app.console import auth, config_page, health_page
-from app.console.views import _page, _problem, bp, signed_in
-from worker import clock
+from app.console import auth, config_page, entitlements_page, health_page
+from app.console.views import _config, _page, _parsed_rows, _problem, _when as _shown_when, bp, signed_in
+from worker import clock, open_requests
+from worker.entitlement.sources import EntitlementSourceUnavailable
 from worker.config.live import NoUsableConfig, versions_seen
 from worker.config.report import check_text
 
@@ -63,6 +64,24 @@ def config_preview():
         return _config_view(422, report=report, text=pasted, decisions=count)
     return _config_view(200, report=report, text=pasted, decisions=count,
                         preview=config_page.preview(report, auth.services().redis, count))
+
+
+@bp.get("/entitlements")
+@signed_in
+def entitlements():
+    try:
+        query = entitlements_page.parse_query(request.args.get("q", ""))
+    except entitlements_page.SearchRefused as exc:
+        return _problem(400, "Search refused", str(exc))
+    services = auth.services()
+    rows, responded = open_requests.rows(services.redis, _parsed_rows())
+    cache = current_app.extensions.setdefault("psw_console_entitlements", {})  # the file source, kept
+    try:
+        view = entitlements_page.load(cache, _config(), services.settings, query, rows, responded,
+                                      clock.now().timestamp())
+    except EntitlementSourceUnavailable as exc:
+        return _problem(503, "The entitlement source cannot answer", str(exc))
+    return _page("entitlements.html", view=view, when=_shown_when, most=entitlements_page.SHOWN)
 
 
 @bp.get("/health")

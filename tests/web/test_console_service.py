@@ -254,3 +254,127 @@ def test_the_config_pages_need_a_sign_in(web):
     form = web.get("/console/sign-in")
     resp = web.post("/console/config/preview", data={"csrf_token": csrf_of(form), "text": SHIPPED})
     assert resp.status_code == 302 and resp.headers["Location"].startswith("/console/sign-in")
+
+
+# -- entitlements ---------------------------------------------------------------------------------
+
+from tests.console_fill import put  # noqa: E402
+
+
+def sens_on(resp) -> list[str]:
+    return re.findall(r'<tr data-sen="(SEN-\d+)">', resp.get_data(as_text=True))
+
+
+@pytest.fixture
+def open_requests_of_globex(redis_client):
+    with time_machine.travel(NOW - timedelta(minutes=1), tick=False):
+        put(redis_client, "PS-11", NOW - timedelta(hours=2), "L1", now=NOW)  # Globex, breached
+        put(redis_client, "PS-12", NOW - timedelta(minutes=10), "L3", now=NOW)  # Globex, waiting
+        put(redis_client, "PS-13", NOW - timedelta(minutes=10), "L3", sen="SEN-10000008", now=NOW)  # Tyrell
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("", [f"SEN-1000000{n}" for n in (7, 1, 9, 2, 4, 5, 8, 3, 6)]),  # every record, by customer
+    ("?q=SEN-10000001", ["SEN-10000001"]),
+    ("?q=sen+10000001", ["SEN-10000001"]),  # any form the triage accepts
+    ("?q=%EF%BC%B3%EF%BC%A5%EF%BC%AE%EF%BC%8D%EF%BC%91%EF%BC%90%EF%BC%90%EF%BC%90%EF%BC%90%EF%BC%90%EF%BC%90%EF%BC%98",
+     ["SEN-10000008"]),  # full-width, as an Asian keyboard types it
+    ("?q=10000006.", ["SEN-10000006"]),
+    ("?q=GLOBEX", ["SEN-10000001"]),
+    ("?q=ll+fi", ["SEN-10000008"]),  # a part of "Tyrell Fisheries"
+    ("?q=000000", [f"SEN-1000000{n}" for n in (7, 1, 9, 2, 4, 5, 8, 3, 6)]),  # a part of every SEN
+    ("?q=SEN-99999999", []),
+    ("?q=%3Cscript%3E", []),
+])
+def test_entitlement_records_are_searched_by_sen_or_customer(signed_in, open_requests_of_globex, query, expected):
+    resp = signed_in.get("/console/entitlements" + query)
+    assert resp.status_code == 200
+    assert sens_on(resp) == expected
+
+
+def test_each_record_shows_its_open_requests_most_urgent_first(signed_in, open_requests_of_globex):
+    page = signed_in.get("/console/entitlements?q=globex").get_data(as_text=True)
+    row = re.search(r'<tr data-sen="SEN-10000001">.*?</tr>', page, re.S).group(0)
+    assert "Globex Corporation" in row and "EMEA, Europe/Amsterdam" in row and "2027-" in row
+    assert re.findall(r'/console/requests/(PS-\d+)', row) == ["PS-11", "PS-12"]
+    assert "breached" in row and "waiting" in row and "PS-13" not in row
+
+
+@pytest.mark.parametrize("query, status, message", [
+    ("?q=SEN-99999999", 200, "SEN-99999999 is not in the entitlement records."),
+    ("?q=%3Cscript%3E", 200, "No SEN or customer name contains &#39;&lt;script&gt;&#39;."),
+    ("?q=" + "9" * 500, 400, "search: at most 100 characters"),
+    ("?q=SEN-1%00", 400, "search: only printable characters"),
+    ("?q=%1b%5b31m", 400, "search: only printable characters"),
+])
+def test_odd_searches_get_a_clear_message(signed_in, query, status, message):
+    resp = signed_in.get("/console/entitlements" + query)
+    assert resp.status_code == status
+    assert message in resp.get_data(as_text=True)
+
+
+def test_an_entitlement_file_that_cannot_be_read_is_a_clear_503(settings, tmp_path):
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(SHIPPED.replace("path: entitlements.yaml", "path: gone.yaml"))
+    web = create_app(replace(settings, admin_token=TOKEN, mapping_config=str(mapping))).test_client()
+    (tmp_path / "gone.yaml").write_text((default_config_path().parent / "entitlements.yaml").read_text())
+    with time_machine.travel(NOW, tick=False):
+        assert sign_in(web).status_code == 303
+        assert sens_on(web.get("/console/entitlements?q=globex")) == ["SEN-10000001"]
+        (tmp_path / "gone.yaml").write_text("entitlements: [")  # broken: the last good records answer
+        assert sens_on(web.get("/console/entitlements?q=globex")) == ["SEN-10000001"]
+    fresh = create_app(replace(settings, admin_token=TOKEN, mapping_config=str(mapping))).test_client()
+    (tmp_path / "gone.yaml").unlink()
+    with time_machine.travel(NOW, tick=False):
+        assert sign_in(fresh).status_code == 303
+        resp = fresh.get("/console/entitlements")
+    assert resp.status_code == 503 and "gone.yaml" in resp.get_data(as_text=True)
+
+
+def test_the_entitlements_page_needs_a_sign_in(web):
+    assert web.get("/console/entitlements?q=globex").status_code == 302
+
+
+def test_an_assets_source_is_searched_by_sen_one_lookup_at_a_time(settings, tmp_path):
+    import responses
+
+    from tests.policy.test_assets_source import AQL, DC, DC_AQL_URL, TYPE_ATTRIBUTES, globex
+
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(SHIPPED.replace("  source: file\n  path: entitlements.yaml\n",
+                                       f"  source: assets\n  aql: '{AQL}'\n"))
+    web = create_app(replace(settings, admin_token=TOKEN, mapping_config=str(mapping), jira=DC)).test_client()
+    with time_machine.travel(NOW, tick=False), responses.RequestsMock() as rsps:
+        assert sign_in(web).status_code == 303
+        page = web.get("/console/entitlements?q=globex").get_data(as_text=True)
+        assert "which the console does not list: search by SEN" in page and sens_on(web.get("/console/entitlements")) == []
+        rsps.get(DC_AQL_URL, json={"objectEntries": [globex()], "objectTypeAttributes": TYPE_ATTRIBUTES})
+        assert sens_on(web.get("/console/entitlements?q=sen-10000001")) == ["SEN-10000001"]
+        rsps.get(DC_AQL_URL, status=500)
+        resp = web.get("/console/entitlements?q=SEN-10000002")
+    assert resp.status_code == 503 and "The entitlement source cannot answer" in resp.get_data(as_text=True)
+    assert DC.personal_access_token not in resp.get_data(as_text=True)
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+from tests.fuzz_strategies import FUZZ  # noqa: E402
+
+_text = st.text(st.characters(codec="utf-8"), max_size=400)
+
+
+@FUZZ
+@given(query=_text, text=_text, decisions=_text, upload=st.binary(max_size=400))
+def test_any_search_or_edit_gets_a_clear_answer(console_app, query, text, decisions, upload):
+    with time_machine.travel(NOW, tick=False):
+        web = console_app.extensions.get("test_service_signed_in")
+        if web is None:  # one sign-in for all examples
+            web = console_app.extensions["test_service_signed_in"] = console_app.test_client()
+            assert sign_in(web).status_code == 303
+        page = web.get("/console/config")
+        answers = [web.get("/console/entitlements", query_string={"q": query}),
+                   preview(web, page, text=text, decisions=decisions),
+                   preview(web, page, text="", decisions="5", file=(BytesIO(upload), "fuzz.yaml"))]
+        for resp in answers:
+            assert resp.status_code in (200, 400, 422), (resp.status_code, resp.data[:300])
+            assert b"Traceback" not in resp.data
