@@ -378,3 +378,30 @@ def test_any_search_or_edit_gets_a_clear_answer(console_app, query, text, decisi
         for resp in answers:
             assert resp.status_code in (200, 400, 422), (resp.status_code, resp.data[:300])
             assert b"Traceback" not in resp.data
+
+
+# -- the board in the viewer's zone ---------------------------------------------------------------
+
+
+def test_the_board_shows_due_times_in_the_viewers_zone_too_remembered_for_the_session(signed_in, open_requests_of_globex):
+    # PS-12: Globex (Amsterdam), L3 created 11:50 UTC Monday: 8 working hours, due Tuesday 11:50 UTC.
+    default = signed_in.get("/console/board").get_data(as_text=True)
+    assert re.search(r'data-key="PS-12">.*?Tue 08 Dec 12:50 CET.*?class="due-viewer"><time [^>]*>Tue 08 Dec 11:50 UTC<',
+                     default, re.S)
+    tokyo = signed_in.get("/console/board?zone=Asia/Tokyo").get_data(as_text=True)
+    assert "Due (your zone, Asia/Tokyo)" in tokyo
+    assert re.search(r'data-key="PS-12">.*?Tue 08 Dec 12:50 CET.*?class="due-viewer"><time [^>]*>Tue 08 Dec 20:50 JST<',
+                     tokyo, re.S)
+    again = signed_in.get("/console/board?level=L3").get_data(as_text=True)  # no zone given: the session's
+    assert "Due (your zone, Asia/Tokyo)" in again and 'name="zone" list="zones" value="Asia/Tokyo"' in again
+
+
+@pytest.mark.parametrize("zone, shown", [
+    ("Mars/Olympus_Mons", "&#39;Mars/Olympus_Mons&#39;"), ("../../etc/passwd", "&#39;../../etc/passwd&#39;"),
+    ("Europe/Amsterdam%00", "&#39;Europe/Amsterdam\\x00&#39;"), ("x" * 300, "&#39;" + "x" * 40 + "...&#39;"),
+])
+def test_an_unknown_zone_is_refused_with_a_message_and_not_remembered(signed_in, zone, shown):
+    resp = signed_in.get(f"/console/board?zone={zone}")
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and f"zone: {shown} is not a time zone; give an IANA name" in page
+    assert "Due (UTC)" in signed_in.get("/console/board").get_data(as_text=True)
