@@ -7,15 +7,25 @@ import json
 import re
 from dataclasses import replace
 from datetime import timedelta
+from io import BytesIO
 
 import pytest
+import responses
 import time_machine
+from hypothesis import given, strategies as st
 
 from app import create_app
+from app.console.config_page import settings_shown
+from tests.console_fill import keep_decision, put
+from tests.fuzz_strategies import FUZZ
+from tests.policy.helpers import shipped
+from tests.policy.test_assets_source import AQL, DC, DC_AQL_URL, TYPE_ATTRIBUTES, globex
 from tests.web.test_console import NOW, TOKEN, console_app, csrf_of, sign_in, signed_in, web  # noqa: F401 (fixtures)
+from worker.config.loader import default_config_path
+from worker.embedded_redis import free_port
 from worker.liveness import beat_tick, mark_consumed, worker_beat
 from worker.queues import QUEUE, TIME_QUEUE
-from worker.settings import ConsoleSettings
+from worker.settings import ConsoleSettings, JiraSite, Settings
 
 
 @pytest.mark.parametrize("path", ["/console/health"])
@@ -83,8 +93,6 @@ def test_health_shows_the_config_files_errors_while_the_last_good_one_runs(setti
 
 
 def test_health_with_redis_down_is_a_page_of_failing_checks(settings):
-    from worker.embedded_redis import free_port
-
     console = ConsoleSettings(trusted_proxies=("10.0.0.0/8",), proxy_user_header="X-Forwarded-User")
     app = create_app(replace(settings, admin_token=TOKEN, console=console,
                              redis_url=f"redis://127.0.0.1:{free_port()}/0"))
@@ -98,28 +106,14 @@ def test_health_with_redis_down_is_a_page_of_failing_checks(settings):
 
 # -- config ---------------------------------------------------------------------------------------
 
-from io import BytesIO  # noqa: E402
-
-from tests.policy.helpers import facts, record, shipped  # noqa: E402
-from worker import recent_decisions  # noqa: E402
-from worker.config.loader import default_config_path  # noqa: E402
-from worker.policy.decision import decide  # noqa: E402
-from worker.recent_decisions import DecisionInputs  # noqa: E402
-from worker.settings import JiraSite  # noqa: E402
 
 SHIPPED = default_config_path().read_text()
 FASTER_L2 = SHIPPED.replace("    target: 2h\n", "    target: 1h\n", 1)
 
 
 def kept(client, key: str, level: str = "L2", sen: str = "SEN-10000001", minutes: int = 0) -> None:
-    """A decision as a triage keeps it: the sample admin of `sen` asking at `level`."""
-    rec = record(sen)
     at = NOW - timedelta(hours=1) + timedelta(minutes=minutes)
-    request = facts(issue_key=key, created=at, sen=sen, product=rec.products[0], version=None,
-                    severity_option={"L2": "L2 - Serious degradation", "L3": "L3 - Moderate impact"}[level],
-                    reporter=facts().reporter.__class__(email=rec.admins[0]))
-    inputs = DecisionInputs(request, rec, None, at)
-    recent_decisions.record(client, inputs, decide(request, rec, shipped(), at))
+    keep_decision(client, key, at, level, sen=sen)
 
 
 def preview(web, page=None, **form):
@@ -157,9 +151,6 @@ def test_the_config_page_shows_the_effective_config_and_never_a_secret(with_secr
 
 
 def test_a_url_password_in_a_setting_is_masked():
-    from app.console.config_page import settings_shown
-    from worker.settings import Settings
-
     shown = dict(settings_shown(Settings.from_env({"REDIS_URL": "redis://:hunter2-redis@redis.internal:6380/0"})))
     assert shown["redis_url"] == "redis://:***@redis.internal:6380/0"
 
@@ -258,8 +249,6 @@ def test_the_config_pages_need_a_sign_in(web):
 
 # -- entitlements ---------------------------------------------------------------------------------
 
-from tests.console_fill import put  # noqa: E402
-
 
 def sens_on(resp) -> list[str]:
     return re.findall(r'<tr data-sen="(SEN-\d+)">', resp.get_data(as_text=True))
@@ -336,10 +325,6 @@ def test_the_entitlements_page_needs_a_sign_in(web):
 
 
 def test_an_assets_source_is_searched_by_sen_one_lookup_at_a_time(settings, tmp_path):
-    import responses
-
-    from tests.policy.test_assets_source import AQL, DC, DC_AQL_URL, TYPE_ATTRIBUTES, globex
-
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text(SHIPPED.replace("  source: file\n  path: entitlements.yaml\n",
                                        f"  source: assets\n  aql: '{AQL}'\n"))
@@ -355,10 +340,6 @@ def test_an_assets_source_is_searched_by_sen_one_lookup_at_a_time(settings, tmp_
     assert resp.status_code == 503 and "The entitlement source cannot answer" in resp.get_data(as_text=True)
     assert DC.personal_access_token not in resp.get_data(as_text=True)
 
-
-from hypothesis import given, strategies as st  # noqa: E402
-
-from tests.fuzz_strategies import FUZZ  # noqa: E402
 
 _text = st.text(st.characters(codec="utf-8"), max_size=400)
 
