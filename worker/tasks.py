@@ -10,7 +10,7 @@ import redis
 from celery import shared_task
 from celery.exceptions import Retry, SoftTimeLimitExceeded
 
-from worker import clock, inflight, node, unstarted
+from worker import clock, inflight, node, recent_decisions, unstarted
 from worker.bodies import mapping, text
 from worker.config.live import NoUsableConfig
 from worker.entitlement.sources import EntitlementSourceUnavailable
@@ -98,6 +98,7 @@ def _triage_and_schedule(task, name: str, issue: dict, delivery_id: str, read_fi
             return failed_unexpectedly(svc.audit, name, "triage", issue_key, exc, **audit_entry(None, **failure))
         svc.audit.record(issue_key, "triage", **audit_entry(None, **failure, error=exc))
         _retry(task, name, exc, on_retry)
+    _keep_for_preview(svc.redis, result)
     if result.status == "deferred":
         # Undecided: nothing written; again later (reading the issue afresh), then for a person.
         countdown = undecided_countdown(result.deferral, svc.settings)
@@ -128,6 +129,15 @@ def _triage_and_schedule(task, name: str, issue: dict, delivery_id: str, read_fi
              result.decision_id, len(gateway.call_log))
     return {"status": result.status, "issue": issue_key, "decision": result.decision_id,
             "calls": len(gateway.call_log), **({"repaired": True} if repaired else {})}
+
+
+def _keep_for_preview(client, result) -> None:
+    """The decision and its inputs, for the console's config preview: material for a preview, not
+    a record anything depends on, so a Redis failure here costs the triage nothing."""
+    try:
+        recent_decisions.record(client, result.inputs, result.decision)
+    except redis.RedisError as exc:
+        log.warning("triage %s: decision not kept for the config preview (%s)", result.issue_key, type(exc).__name__)
 
 
 @shared_task(bind=True, name="worker.tasks.triage_request", acks_late=True)

@@ -55,6 +55,7 @@ from worker.policy.decision import PROPERTY, UNDECIDED, Decision, decide
 from worker.policy.entitlement import email_would_decide, normalise_sen
 from worker.policy.facts import FACT_CHARS, RequestFacts, extract_facts
 from worker.policy.severity import LevelOverride, override_for
+from worker.recent_decisions import DecisionInputs
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,7 @@ class TriageResult:
     property: dict[str, Any] | None = None
     writes: Writes | None = None
     deferral: int = 0  # which deferral of an undecided request this is (1 = the first)
+    inputs: DecisionInputs | None = None  # what it was decided from (worker/recent_decisions.py)
 
 
 class Progress:
@@ -312,10 +314,12 @@ def kept_priority(recorded: dict[str, Any]) -> str | None:
 
 
 def _decide(facts: RequestFacts, recorded, *, config: MappingConfig, source: EntitlementSource,
-            gateway: JiraGateway, now: datetime, agent_priority: bool, in_progress: str | None) -> Decision:
+            gateway: JiraGateway, now: datetime, agent_priority: bool,
+            in_progress: str | None) -> tuple[Decision, DecisionInputs]:
     record = lookup_entitlement(source, facts)
     facts = with_reporter_email(facts, record, gateway)
-    return decide(facts, record, config, now, level_override(facts, recorded, config, agent_priority, in_progress))
+    override = level_override(facts, recorded, config, agent_priority, in_progress)
+    return decide(facts, record, config, now, override), DecisionInputs(facts, record, override, now)
 
 
 def triage(*, issue: dict[str, Any], delivery_id: str, config: MappingConfig, source: EntitlementSource,
@@ -334,16 +338,16 @@ def triage(*, issue: dict[str, Any], delivery_id: str, config: MappingConfig, so
         issue_fields, facts, recorded = _read_issue(gateway, issue_key, config)
     decide_now = lambda: _decide(facts, recorded, config=config, source=source, gateway=gateway,  # noqa: E731
                                  now=now, agent_priority=agent_priority, in_progress=progress.override)
-    decision = decide_now()
+    decision, inputs = decide_now()
     did = decision_id(decision)
     if not read and progress.other_than(did):
         # Triaged before with another decision: the body may be a stale replay (or an agent changed
         # the request since). Decide from the issue as it is now, never undo the newer state.
         issue_fields, facts, recorded = _read_issue(gateway, issue_key, config)
-        decision = decide_now()
+        decision, inputs = decide_now()
         did = decision_id(decision)
     writes = plan_writes(decision, did, issue_fields, delivery_id, now)
-    result = TriageResult(issue_key, "unchanged", decision, did, property=writes.property)
+    result = TriageResult(issue_key, "unchanged", decision, did, property=writes.property, inputs=inputs)
 
     if decision.outcome == UNDECIDED and (recorded or {}).get("decision_id") != did \
             and not progress.complete(did) and deferrals.count(did) < undecided_retries:
