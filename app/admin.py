@@ -102,3 +102,13 @@ def issue_audit(issue_key: str):
         return _error(400, f"{shorten(repr(issue_key))} is not an issue key such as PS-123")
     entries = current_app.extensions["psw"].audit.entries(issue_key)
     return jsonify(issue=issue_key, entries=entries)
+
+
+@bp.post("/issues/<issue_key>/retriage")
+@admin_only
+def retriage_issue(issue_key: str):
+    """Re-triage one request (worker/retriage.py): `?dry_run=1` or a JSON body
+    `{"dry_run": true, "requested_by": "who"}`; answers the before and after."""
+    from app.retriage_views import admin_retriage
+
+    return admin_retriage(issue_key)
