@@ -12,7 +12,7 @@ from worker.bodies import BodyError, mapping, parse_json, shorten
 from worker.config.live import NoUsableConfig
 from worker.entitlement.sources import EntitlementSourceUnavailable
 from worker.jira.errors import JiraError
-from worker.retriage import Preview, RetriageError, issue_key as checked_key
+from worker.retriage import Preview, RetriageError, StalePreview, issue_key as checked_key
 from worker.retriage import request as retriage_request
 
 MAX_NAME_CHARS = 200
@@ -26,7 +26,9 @@ class RetriageRefused(Exception):
         self.status = status
 
 
-def retriage(key: str, requested_by: str, via: str, *, dry_run: bool) -> Preview:
+def retriage(key: str, requested_by: str, via: str, *, dry_run: bool, expect_decision: str | None = None) -> Preview:
+    """The re-triage of `key`; RetriageRefused with the HTTP status and message when it cannot be
+    done (StalePreview passes through: the caller shows the fresh dry run)."""
     psw = current_app.extensions["psw"]
     try:
         key = checked_key(key)
@@ -36,7 +38,10 @@ def retriage(key: str, requested_by: str, via: str, *, dry_run: bool) -> Preview
         raise RetriageRefused(503, "no Jira site is configured (JIRA_URL and its credentials): "
                                    "a re-triage must read the issue")
     try:
-        return retriage_request(psw.worker, psw.celery, key, requested_by, dry_run=dry_run, via=via)
+        return retriage_request(psw.worker, psw.celery, key, requested_by, dry_run=dry_run, via=via,
+                                expect_decision=expect_decision)
+    except StalePreview:
+        raise
     except RetriageError as exc:
         raise RetriageRefused(404, str(exc)) from None
     except NoUsableConfig as exc:
@@ -71,7 +76,7 @@ def admin_retriage(key: str):
         if who is not None and (not isinstance(who, str) or not who.strip() or len(who) > MAX_NAME_CHARS
                                 or not who.isprintable()):
             raise RetriageRefused(400, f"requested_by must be a name of at most {MAX_NAME_CHARS} printable characters")
-        requested_by = f"{who.strip()} (admin API)" if who else "admin API"
+        requested_by = f"{who.strip()} via the admin API" if who else "the admin API"
         result = retriage(key, requested_by, "admin-api", dry_run=dry_run)
     except RetriageRefused as exc:
         return jsonify(status="error", message=str(exc)), exc.status

@@ -39,6 +39,14 @@ class RetriageError(ValueError):
     """Bad input or an issue that cannot be re-triaged; the message names the problem."""
 
 
+class StalePreview(RetriageError):
+    """The decision differs from the dry run the person confirmed: nothing was queued."""
+
+    def __init__(self, message: str, fresh_preview: "Preview"):
+        super().__init__(message)
+        self.preview = fresh_preview
+
+
 @dataclass
 class Preview:
     """A re-triage's dry run: the decision the issue holds and the one it would get now."""
@@ -107,10 +115,14 @@ def queue(svc, celery_app, key: str, requested_by: str) -> None:
     pipe.execute()
 
 
-def request(svc, celery_app, key: str, requested_by: str, *, dry_run: bool, via: str) -> Preview:
+def request(svc, celery_app, key: str, requested_by: str, *, dry_run: bool, via: str,
+            expect_decision: str | None = None) -> Preview:
     """A re-triage asked for by `requested_by` through `via` (cli, admin-api, console, onboarding):
-    its dry run, audited; unless `dry_run`, the task queued."""
+    its dry run, audited; unless `dry_run`, the task queued. `expect_decision`: the decision id of
+    the dry run the person confirmed (the console); StalePreview when it is no longer the one."""
     result = preview(svc, key, requested_by)
+    if expect_decision is not None and expect_decision != result.decision_id and not dry_run:
+        raise StalePreview(f"{result.issue_key}: the decision changed since the dry run; check it again", result)
     if not dry_run:
         queue(svc, celery_app, result.issue_key, requested_by)
         result.queued = True

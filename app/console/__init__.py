@@ -19,7 +19,7 @@ csrf = CSRFProtect()
 
 
 def init_app(app: Flask, settings: Settings) -> None:
-    from app.console import auth, views
+    from app.console import auth, retriage_page, views  # noqa: F401 (retriage_page adds its routes to views.bp)
 
     auth.configure(app, settings)
     # CSRF is checked by the console's own before_request (views.py), not app-wide: the webhook

@@ -29,14 +29,14 @@ def test_dry_run_then_apply(setup, admin, redis_client):
     body = dry.get_json()
     assert body["status"] == "dry_run" and body["before"]["outcome"] == "not_entitled"
     assert body["after"]["level"] == "L1" and body["changes"][0].startswith("now entitled: L1")
-    assert body["comment"].startswith("Priority Support re-triage (asked by admin API): now entitled")
+    assert body["comment"].startswith("Priority Support re-triage (asked by the admin API): now entitled")
     assert queued_tasks(redis_client) == []
     same = admin.post(f"/admin/issues/{key}/retriage", headers=AUTH, json={"dry_run": True, "requested_by": "frank"})
     assert same.status_code == 200 and same.get_json()["comment"].startswith(
-        "Priority Support re-triage (asked by frank (admin API))")
+        "Priority Support re-triage (asked by frank via the admin API)")
     applied = admin.post(f"/admin/issues/{key}/retriage", headers=AUTH, json={"requested_by": "frank"})
     assert applied.status_code == 202 and applied.get_json()["queued"] is True
-    assert [args for _, args in queued_tasks(redis_client)] == [[key, "retriage", False, "frank (admin API)"]]
+    assert [args for _, args in queued_tasks(redis_client)] == [[key, "retriage", False, "frank via the admin API"]]
     audit = admin.get(f"/admin/issues/{key}", headers=AUTH).get_json()["entries"]
     assert [(e["outcome"], e["via"]) for e in audit if e["kind"] == "retriage"] == [
         ("queued", "admin-api"), ("dry_run", "admin-api"), ("dry_run", "admin-api")]
