@@ -56,6 +56,7 @@ from worker.policy.entitlement import email_would_decide, normalise_sen
 from worker.policy.facts import FACT_CHARS, RequestFacts, extract_facts
 from worker.policy.severity import LevelOverride, override_for
 from worker.recent_decisions import DecisionInputs
+from worker.routing.writes import changed_fields, holder_fields
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +167,8 @@ def fields_to_read(config: MappingConfig) -> list[str]:
                             ids.request_type, ids.impact, ids.urgency) if f),
               *(f for f in (config.write_fields.level, config.write_fields.due,
                             config.write_fields.entitlement) if f),
-              *(rule.field for rule in config.out_of_scope.rules if rule.field)]
+              *(rule.field for rule in config.out_of_scope.rules if rule.field),
+              *([config.routing.team_field.id, "assignee"] if config.routing else [])]
     return list(dict.fromkeys(wanted))
 
 
@@ -192,6 +194,18 @@ def plan_writes(decision: Decision, did: str, issue_fields: dict[str, Any], deli
             "triaged_at": now.isoformat()}
     prop.pop("pending_reminders", None)
     return Writes(fields=fields, update=update if update["labels"] else {}, comment=comment, property=prop)
+
+
+def route_fields(decision: Decision, recorded: dict[str, Any] | None, issue_fields: dict[str, Any],
+                 config: MappingConfig, deployment: str) -> dict[str, Any]:
+    """The team field and assignee of the decision's holder, in the triage's one edit. Not when the
+    recorded decision already routed the request the same way: its handoffs have moved it since."""
+    if not decision.entitled or not decision.route or config.routing is None:
+        return {}
+    if mapping(recorded).get("route") == decision.route:
+        return {}
+    wanted = holder_fields(decision.route, config.routing, deployment)
+    return changed_fields(wanted, issue_fields, config.routing)
 
 
 def lookup_entitlement(source: EntitlementSource, facts: RequestFacts):
@@ -367,6 +381,7 @@ def triage(*, issue: dict[str, Any], delivery_id: str, config: MappingConfig, so
         changes = decision_change.changes(decision_change.summary(recorded), decision_change.summary(decision.to_dict()))
     preface = decision_change.preface(requested_by, changes) if changes else ""
     writes = plan_writes(decision, did, issue_fields, delivery_id, now, preface)
+    writes.fields.update(route_fields(decision, recorded, issue_fields, config, gateway.deployment))
     result = TriageResult(issue_key, "unchanged", decision, did, property=writes.property, inputs=inputs,
                           changes=changes)
 
