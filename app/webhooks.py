@@ -17,7 +17,7 @@ from app.body import read_body
 from app.events import CHANGE_TASK, PayloadError, WebhookEvent, body_age, metric_label, parse_event
 from app.signature import is_authentic
 from worker import clock, inflight
-from worker.celery_app import QUEUE
+from worker.queues import QUEUE
 from worker.bodies import BodyError, mapping, parse_json, shorten, text
 from worker.config.live import NoUsableConfig
 from worker.reminders.events import needs_no_task

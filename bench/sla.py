@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from bench.report import machine, write_section
 from tests.unit.sla_oracle import MinuteOracle, MinuteTimeline, always, global_week, nine_to_five
 from worker.config import default_config_path, load_config
-from worker.config.sla import build_sla_policy
+from worker.config.models import build_sla_policy
 from worker.policy.sla import REGIONAL, SlaPolicy
 
 UTC = timezone.utc

@@ -12,12 +12,8 @@ stylesheet, no JavaScript needed) over what the worker keeps in Redis; no Jira c
 from __future__ import annotations
 
 from flask import Flask
-from flask_wtf.csrf import CSRFProtect
 
 from worker.settings import Settings
-
-csrf = CSRFProtect()
-
 
 def init_app(app: Flask, settings: Settings) -> None:
     from app.console import auth, retriage_page, service_views, views  # noqa: F401 (their routes)
@@ -27,5 +23,5 @@ def init_app(app: Flask, settings: Settings) -> None:
     # and the admin API are POSTed by machines, with their own signatures and tokens.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     app.config["WTF_CSRF_TIME_LIMIT"] = int(settings.console.session_hours * 3600)
-    csrf.init_app(app)
+    auth.csrf.init_app(app)
     app.register_blueprint(views.bp)

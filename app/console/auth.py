@@ -22,6 +22,7 @@ from functools import lru_cache
 
 from flask import Flask, current_app, request, session
 from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFProtect
 
 from worker import clock
 from worker.settings import Settings
@@ -29,6 +30,9 @@ from worker.settings import Settings
 SESSION_KEY = "psw:console:session:"
 TOKEN_USER = "admin (token)"
 MAX_TOKEN_CHARS = 4096  # longer than any token anyone types; more is refused before comparing
+
+# The console's CSRF check (views.py calls it; app/console/__init__.py binds it to the app).
+csrf = CSRFProtect()
 
 
 def configure(app: Flask, settings: Settings) -> None:

@@ -12,7 +12,7 @@ import redis
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 
-from app.console import auth, board, csrf, reminders_page, request_page
+from app.console import auth, board, reminders_page, request_page
 from worker import clock, open_requests
 from worker.config.live import NoUsableConfig
 from worker.policy.calendar import zone_named
@@ -42,7 +42,7 @@ def _problem(status: int, title: str, message: str):
 def _guard():
     if not auth.services().settings.admin_token:
         return _problem(404, "The console is off", "Set ADMIN_TOKEN to turn the console on (as for the admin API).")
-    csrf.protect()
+    auth.csrf.protect()
     g.console_user = auth.current_user()
     g.console_session = "sid" in session  # signed in with the token (a proxy's user has nothing to sign out of)
     return None

@@ -17,6 +17,7 @@ import holidays as holidays_lib
 from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator, model_validator
 
 from worker.policy.language import known_languages
+from worker.policy.sla import LevelTarget, Region, SlaPolicy
 from worker.config.routing import RoutingConfig
 from worker.config.values import (
     Duration,
@@ -314,7 +315,7 @@ class MappingConfig(Strict):
     _source: Path | None = PrivateAttr(default=None)
     _lines: dict = PrivateAttr(default_factory=dict)  # key path -> line in the file, for later problems
     _version: str | None = PrivateAttr(default=None)
-    _sla_policy: Any = PrivateAttr(default=None)
+    _sla_policy: SlaPolicy | None = PrivateAttr(default=None)
 
     @property
     def version(self) -> str:
@@ -354,10 +355,24 @@ class MappingConfig(Strict):
     def level_rank(self, level: str) -> int:
         return int(level[1:])
 
-    def sla_policy(self):
+    def sla_policy(self) -> SlaPolicy:
         """The SlaPolicy these settings describe (built once; the model is frozen)."""
         if self._sla_policy is None:
-            from worker.config.sla import build_sla_policy
-
             self._sla_policy = build_sla_policy(self)
         return self._sla_policy
+
+
+def build_sla_policy(config: MappingConfig) -> SlaPolicy:
+    """A new SlaPolicy (with cold calendars) from the config's levels, regions and reminder
+    thresholds. The calendars themselves live in worker.policy.calendar/sla; the config only
+    names them."""
+    levels = {name: LevelTarget(name, level.target, level.calendar) for name, level in config.levels.items()}
+    regions = {
+        code: Region(code, region.zone, region.holidays.country, region.holidays.subdivision,
+                     region.hours, frozenset(region.extra_closed), frozenset(region.holidays.reopen),
+                     region.business_day)
+        for code, region in config.regions.items()
+    }
+    # The 100 % threshold is the due instant itself; SlaPolicy computes only the ones before it.
+    thresholds = tuple(sorted(r.at for r in config.reminders if r.at < 1))
+    return SlaPolicy(levels, regions, thresholds)

@@ -16,22 +16,12 @@ from typing import Protocol
 from worker import clock
 from worker.config.loader import ConfigError
 from worker.config.models import MappingConfig
+from worker.entitlement.errors import EntitlementSourceUnavailable
 from worker.entitlement.files import Records, load_entitlements
 from worker.policy.entitlement import Entitlement, normalise_sen
 from worker.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-class EntitlementSourceUnavailable(Exception):
-    """The source cannot answer now; retry later. The message never contains credentials.
-
-    `retry_after` (seconds) is set when the source said how long to wait (a 429 from Assets).
-    """
-
-    def __init__(self, message: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 class EntitlementSource(Protocol):

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from worker import clock
 from worker.config.models import AssetsAttributes
-from worker.entitlement.sources import EntitlementSourceUnavailable
+from worker.entitlement.errors import EntitlementSourceUnavailable
 from worker.jira.client import check_site, secrets_of
 from worker.jira.errors import JiraRetryLater
 from worker.jira.outcomes import error_for_status, redact
