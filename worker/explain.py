@@ -11,7 +11,8 @@ from typing import Any
 from worker.config import MappingConfig
 from worker.config.loader import entitlement_path_problem
 from worker.entitlement.sources import EntitlementSourceUnavailable, FileSource
-from worker.policy.decision import Decision, decide, iso_utc
+from worker.instants import iso_utc
+from worker.policy.decision import Decision, decide
 from worker.policy.entitlement import normalise_sen
 from worker.policy.facts import RequestFacts, extract_facts
 

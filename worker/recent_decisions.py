@@ -21,7 +21,8 @@ from datetime import datetime
 from typing import Any
 
 from worker.config.models import MappingConfig
-from worker.policy.decision import Decision, decide, iso_utc
+from worker.instants import iso_utc, parse_instant
+from worker.policy.decision import Decision, decide
 from worker.policy.entitlement import Entitlement
 from worker.policy.facts import Reporter, RequestFacts
 from worker.policy.severity import LevelOverride, override_for
@@ -75,7 +76,7 @@ def _facts_json(facts: RequestFacts) -> dict[str, Any]:
 
 def _facts_of(data: dict[str, Any]) -> RequestFacts:
     data = dict(data)
-    data["created"] = datetime.fromisoformat(data["created"]) if data.get("created") else None
+    data["created"] = parse_instant(data["created"], "created") if data.get("created") else None
     data["reporter"] = Reporter(**data["reporter"]) if data.get("reporter") else None
     data["missing"] = tuple(data.get("missing") or ())
     return RequestFacts(**data)
@@ -105,7 +106,7 @@ def latest(client, count: int) -> list[Recorded]:
             facts=_facts_of(entry["facts"]),
             record=Entitlement.model_validate(entry["record"]) if entry.get("record") else None,
             override=LevelOverride(**override) if override else None,
-            now=datetime.fromisoformat(entry["now"])), entry["outline"]))
+            now=parse_instant(entry["now"], "now")), entry["outline"]))
     return out
 
 

@@ -46,6 +46,7 @@ from typing import Any
 from worker import decision_change, open_requests
 from worker.bodies import mapping, sequence, shorten, text
 from worker.deliveries import MEMORY_SINCE_KEY
+from worker.instants import parse_instant
 from worker.config.models import MappingConfig
 from worker.entitlement.sources import EntitlementSource
 from worker.jira.errors import JiraError, JiraRejected
@@ -190,10 +191,8 @@ def plan_writes(decision: Decision, did: str, issue_fields: dict[str, Any], deli
         fields["priority"] = {"name": decision.jira_priority}
     marker = "\n" + decision_marker(did)  # kept whole: a retry looks for it before posting again
     comment = shorten(preface + decision.comment, COMMENT_CHARS - len(marker)) + marker
-    prop = {**decision.to_dict(), "decision_id": did, "delivery": delivery_id,
-            "triaged_at": now.isoformat()}
-    prop.pop("pending_reminders", None)
-    return Writes(fields=fields, update=update if update["labels"] else {}, comment=comment, property=prop)
+    return Writes(fields=fields, update=update if update["labels"] else {}, comment=comment,
+                  property=decision.as_property(did, delivery_id, now))
 
 
 def route_fields(decision: Decision, recorded: dict[str, Any] | None, issue_fields: dict[str, Any],
@@ -220,7 +219,7 @@ def memory_since(client, now: datetime) -> datetime:
     pipe = client.pipeline(transaction=False)
     pipe.set(MEMORY_SINCE_KEY, now.isoformat(), nx=True)
     pipe.get(MEMORY_SINCE_KEY)
-    return datetime.fromisoformat(pipe.execute()[1].decode())
+    return parse_instant(pipe.execute()[1].decode(), MEMORY_SINCE_KEY)
 
 
 def needs_read(facts: RequestFacts, issue_fields: dict[str, Any], progress: Progress, now: datetime,

@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFError
 from app.console import auth, board, reminders_page, request_page
 from worker import clock, open_requests
 from worker.config.live import NoUsableConfig
+from worker.instants import iso_utc
 from worker.policy.calendar import zone_named
 from worker.policy.sla import holidays_from_text
 from worker.reminders.plan import threshold_code
@@ -142,7 +143,7 @@ def _when(epoch: float, zone: str) -> dict[str, str]:
     instant = datetime.fromtimestamp(epoch, UTC)
     local = instant.astimezone(zone_named(zone))
     return {"local": f"{local:%a %d %b %H:%M} {local.tzname()}", "utc": f"{instant:%a %d %b %H:%M} UTC",
-            "iso": instant.strftime("%Y-%m-%dT%H:%M:%SZ")}
+            "iso": iso_utc(instant)}
 
 
 def _time_left(config, row, now: datetime) -> str:

@@ -64,11 +64,11 @@ def test_a_not_entitled_decision_has_no_thresholds():
 @pytest.mark.parametrize("change, message", [
     ({"entitled": "yes"}, "no boolean 'entitled'"),
     ({"sla_cycle": 0}, "'sla_cycle' must be a whole number >= 1"),
-    ({"due": "tomorrow"}, "'due' is not an ISO 8601 instant"),
-    ({"due": "2026-11-26T11:00:00"}, "'due' has no time zone"),
+    ({"due": "tomorrow"}, "'due' 'tomorrow' is not an ISO 8601 instant"),
+    ({"due": "2026-11-26T11:00:00"}, "'due' '2026-11-26T11:00:00' has no UTC offset"),
     ({"reminders": {"at": 0.5}}, "'reminders' must be a list"),
     ({"reminders": [{"at": 2, "instant": "2026-11-26T11:00:00Z"}]}, r"reminders\[0\].at"),
-    ({"reminders": [{"at": 0.5}]}, r"'reminders\[0\].instant' must be an ISO 8601 instant"),
+    ({"reminders": [{"at": 0.5}]}, r"'reminders\[0\].instant' None is not an ISO 8601 instant"),
     ({"reminders": [{"at": 0.5, "instant": "2026-11-26T11:00:00Z"}] * 2}, "names a threshold twice"),
 ])
 def test_a_broken_property_is_refused_naming_the_issue_and_key(change, message):

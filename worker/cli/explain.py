@@ -12,7 +12,7 @@ from worker.bodies import BodyError, parse_json
 from worker.config import ConfigError, MappingConfig, default_config_path, load_config
 from worker.explain import ExplainError, explain
 from worker.explain import as_json as decision_json
-from worker.instants import within_range
+from worker.instants import parse_instant
 from worker.policy.decision import Decision, local_and_utc
 from worker.policy.facts import RequestFacts
 
@@ -50,13 +50,9 @@ def command(payload: Path, config_path: Path | None, entitlements: Path | None, 
 
 def _instant(text: str) -> datetime:
     try:
-        instant = within_range(datetime.fromisoformat(text), "--now")
+        return parse_instant(text, "--now")
     except ValueError as exc:
-        raise click.BadParameter(f"{text!r} is not an ISO 8601 instant the SLA clock counts in ({exc})",
-                                 param_hint="--now") from None
-    if instant.tzinfo is None:
-        raise click.BadParameter("give a UTC offset, e.g. 2026-11-26T10:00:00Z", param_hint="--now")
-    return instant
+        raise click.BadParameter(str(exc), param_hint="--now") from None
 
 
 def render(d: Decision, facts: RequestFacts, config: MappingConfig) -> str:

@@ -19,17 +19,12 @@ from typing import Any, TextIO
 
 import click
 
-from worker.bodies import shorten
 from worker.config import ConfigError, default_config_path, load_config
 from worker.config.models import check_holiday_calendar
-from worker.instants import within_range
+from worker.instants import iso_utc, parse_instant
 from worker.policy.sla import SlaPolicy, SlaTimes, holidays_from_text
 
 FIELDS = ("level", "region", "created")
-
-
-def iso_utc(t: datetime) -> str:
-    return t.isoformat().replace("+00:00", "Z")
 
 
 def as_json(times: SlaTimes) -> dict[str, Any]:
@@ -38,13 +33,7 @@ def as_json(times: SlaTimes) -> dict[str, Any]:
 
 
 def parse_created(text: str) -> datetime:
-    try:
-        created = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"created {shorten(repr(text))} is not an ISO 8601 date-time") from None
-    if created.utcoffset() is None:
-        raise ValueError(f"created {text!r} has no UTC offset (add Z or +hh:mm)")
-    return within_range(created, "created")
+    return parse_instant(text, "created")
 
 
 def _message(exc: Exception) -> str:

@@ -9,13 +9,14 @@ triage runs, which is what the task compares with the issue property to skip wri
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from worker.config.models import MappingConfig
+from worker.instants import iso_utc
 from worker.policy.entitlement import (
     Entitlement,
     Reason,
@@ -40,6 +41,7 @@ from worker.routing.rota import rota_for
 from worker.routing.writes import holder_words, phone_lines
 
 UTC = timezone.utc
+R = TypeVar("R")
 
 
 # The issue property that holds the decision as JSON: Jira keeps the record (docs/DESIGN.md decision 2).
@@ -124,12 +126,15 @@ class Decision:
             **({"route": dict(self.route)} if self.route else {}),  # only when set: older ids stay
         }
 
+    def as_property(self, decision_id: str, delivery: str | None, triaged_at: datetime) -> dict[str, Any]:
+        """The `priority-support` property the triage writes: the decision, its id, the delivery
+        that brought it and when. The one writer; worker/reminders/plan.py reads it back."""
+        # `triaged_at` keeps its microseconds and offset (isoformat): properties have always had it so.
+        return {**self.to_dict(), "decision_id": decision_id, "delivery": delivery,
+                "triaged_at": triaged_at.isoformat()}
+
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def iso_utc(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def jira_datetime(instant: datetime) -> str:
@@ -169,7 +174,7 @@ def decide(facts: RequestFacts, entitlement: Entitlement | None, config: Mapping
                                         holidays=entitlement.holidays)
         due = times.due
         reminders = tuple(sorted((r.at, due if r.at >= 1 else times.reminders[r.at]) for r in config.reminders))
-        pending = _pending(reminders, now)
+        pending = still_to_fire(reminders, now, lambda pair: pair[1])
         route = _route(facts, applied.level, entitlement, own_zone, config)
     outcome = ENTITLED if entitled else (NOT_ENTITLED if reasons else UNDECIDED)
     labels_add, labels_remove = _labels(outcome, applied.level, reasons, config)
@@ -227,11 +232,13 @@ def _unreadable_level_facts(facts: RequestFacts, severity: Severity, config: Map
     return [reason for reason in found if reason is not None]
 
 
-def _pending(reminders: tuple[tuple[float, datetime], ...], now: datetime) -> tuple[tuple[float, datetime], ...]:
-    """The reminders still to fire; of those already passed only the highest is kept, so a late
-    triage or a severity change fires one catch-up reminder rather than several (docs/POLICY.md 5)."""
-    passed = [pair for pair in reminders if pair[1] <= now]
-    return tuple(passed[-1:] + [pair for pair in reminders if pair[1] > now])
+def still_to_fire(reminders: Sequence[R], now: datetime, instant: Callable[[R], datetime]) -> tuple[R, ...]:
+    """The reminders (ascending) still to fire at `now`: every one ahead, plus the highest one
+    already passed (it fires once, at once); lower passed ones never fire, so a late triage or a
+    severity change fires one catch-up reminder rather than several (docs/POLICY.md 5). The one
+    rule: the decision's `pending_reminders` and worker/reminders/plan.py's schedule use it."""
+    passed = [reminder for reminder in reminders if instant(reminder) <= now]
+    return tuple(passed[-1:] + [reminder for reminder in reminders if instant(reminder) > now])
 
 
 def _labels(outcome: str, level: str, reasons: tuple[Reason, ...],

@@ -13,7 +13,7 @@ from typing import Any
 
 from worker.bodies import mapping, shorten
 from worker.config.models import MappingConfig
-from worker.instants import within_range
+from worker.instants import NotAnInstant, parse_instant
 
 # Jira's limit for a single-line text field, an option, a version or a summary: a longer value
 # is no real fact, and cutting it (with an ellipsis, so it can never match) bounds every echo.
@@ -67,12 +67,9 @@ class RequestFacts:
 def parse_jira_datetime(text: str) -> datetime:
     """'2026-11-26T10:00:00.000+0000' (Jira's format) or any ISO 8601 instant with an offset."""
     try:
-        parsed = datetime.fromisoformat(text)
-    except (TypeError, ValueError):
+        return parse_instant(text, "created")
+    except NotAnInstant:
         raise ValueError(f"{shorten(repr(text))} is not a Jira timestamp such as 2026-11-26T10:00:00.000+0000") from None
-    if parsed.tzinfo is None:
-        raise ValueError(f"{shorten(repr(text))} has no UTC offset")
-    return within_range(parsed, "created")
 
 
 def field_text(value: Any) -> str | None:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from worker.policy.decision import iso_utc
+from worker.instants import iso_utc
 from worker.reminders.plan import ReminderPlan, Threshold
 
 MARKER_PREFIX = "psw-reminder:"

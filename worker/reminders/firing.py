@@ -38,7 +38,8 @@ from worker.reminders.actions import (
     render_comment,
 )
 from worker.metrics import REMINDERS, REMINDERS_LATE
-from worker.policy.decision import PROPERTY, iso_utc
+from worker.instants import iso_utc
+from worker.policy.decision import PROPERTY
 from worker.reminders.plan import threshold_code
 from worker.reminders.schedule import cancel_reminders, configured_codes, plan_or_none
 from worker.reminders.actions import chat_webhook_url

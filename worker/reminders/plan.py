@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from worker.policy.decision import PROPERTY
+from worker.instants import parse_instant
+from worker.policy.decision import PROPERTY, still_to_fire
 
 
 class PlanError(ValueError):
@@ -121,22 +122,12 @@ class ReminderPlan:
         return passed[-1] if passed else None
 
     def pending(self, now: datetime) -> tuple[Threshold, ...]:
-        """What to schedule at `now`: every threshold still ahead, plus the highest one already
-        passed (it fires once, at once); lower passed ones never fire. The same rule as the
-        triage decision's `pending_reminders` (docs/POLICY.md 5: a late triage or a severity change
-        fires one catch-up reminder, not one per passed threshold)."""
-        highest = self.highest_passed(now)
-        ahead = tuple(t for t in self.thresholds if t.instant > now)
-        return ((highest,) if highest else ()) + ahead
+        """What to schedule at `now`: the triage decision's rule for `pending_reminders`."""
+        return still_to_fire(self.thresholds, now, lambda threshold: threshold.instant)
 
 
 def _instant(issue_key: str, name: str, value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise PlanError(f"{issue_key}: '{name}' must be an ISO 8601 instant, got {value!r}")
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise PlanError(f"{issue_key}: '{name}' is not an ISO 8601 instant: {value!r}") from None
-    if parsed.tzinfo is None:
-        raise PlanError(f"{issue_key}: '{name}' has no time zone: {value!r}")
-    return parsed.astimezone(timezone.utc)
+        return parse_instant(value, f"'{name}'").astimezone(timezone.utc)
+    except ValueError as exc:
+        raise PlanError(f"{issue_key}: {exc}") from None

@@ -10,7 +10,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from worker.policy.decision import iso_utc
+from worker.instants import iso_utc
 from worker.reminders.plan import PlanError, ReminderPlan, threshold_code
 from worker.reminders.store import ReminderStore
 
