@@ -14,7 +14,7 @@ from worker import clock, inflight, node, unstarted
 from worker.bodies import mapping, text
 from worker.config.live import NoUsableConfig
 from worker.entitlement.sources import EntitlementSourceUnavailable
-from worker.jira.errors import JiraError
+from worker.jira.errors import JiraError, JiraWriteUncertain
 from worker.metrics import TASKS, TRIAGE_WRITES
 from worker.jira.retry import countdown_cap
 from worker.retrying import countdown_for, retry_or_fail
@@ -52,7 +52,8 @@ def run_triage(task, name: str, issue: dict, delivery_id: str, read_first: bool 
     retrying = False
     try:
         with guard:
-            return _triage_and_schedule(task, name, issue, delivery_id, read_first, agent_priority, on_retry=waiting)
+            return _triage_and_schedule(task, name, issue, delivery_id, read_first, agent_priority,
+                                        on_retry=waiting, keep_lock=guard.keep_for)
     except IssueBusy:
         retrying = True
         countdown = random.uniform(*BUSY_COUNTDOWN)
@@ -80,7 +81,8 @@ def undecided_countdown(deferral: int, settings) -> float:
 
 
 def _triage_and_schedule(task, name: str, issue: dict, delivery_id: str, read_first: bool,
-                         agent_priority: bool, on_retry) -> dict:
+                         agent_priority: bool, on_retry, keep_lock) -> dict:
+    """`keep_lock(seconds)`: hold the issue lock that long after this attempt (a write in doubt)."""
     svc = services()
     issue_key = issue["key"]
     gateway = svc.gateway()
@@ -97,6 +99,8 @@ def _triage_and_schedule(task, name: str, issue: dict, delivery_id: str, read_fi
         if not isinstance(exc, TRANSIENT):  # an odd shape or a bug: audited and counted, not a silent crash
             return failed_unexpectedly(svc.audit, name, "triage", issue_key, exc, **audit_entry(None, **failure))
         svc.audit.record(issue_key, "triage", **audit_entry(None, **failure, error=exc))
+        if isinstance(exc, JiraWriteUncertain):  # no other triage of the issue looks before it landed
+            keep_lock(exc.settle)
         _retry(task, name, exc, on_retry)
     if result.status == "deferred":
         # Undecided: nothing written; again later (reading the issue afresh), then for a person.
