@@ -113,7 +113,7 @@ def test_an_l1_request_open_30_hours_from_monday_0800_los_angeles_is_handed_off_
     with time_machine.travel(created, tick=False) as traveller:
         key = stack.request("L1", created)
         assert (stack.team(key), stack.assignee(key)) == (AMER, "Ava Amer")
-        assert "L1 phone support: the EMEA Priority Support line is +31 20 555 0100; the office on shift now is " \
+        assert "L1 phone support: the EMEA Priority Support line is +31 20 555 0100; the office on shift when it was raised is " \
                "AMER, +1 555 0100" in stack.sim.comments(key)[0]["body"]
         made = stack.walk(traveller, created, 30)
     assert [t.astimezone(UTC) for t, _ in made] == [
@@ -159,7 +159,7 @@ def test_an_l1_request_at_the_weekend_goes_to_the_weekend_team_and_back_on_monda
     with time_machine.travel(created, tick=False) as traveller:
         key = stack.request("L1", created)
         assert (stack.team(key), stack.assignee(key)) == (SELECT, "Sol Select")
-        assert "no Priority Support office is on shift now: Select Support answers +1 555 0199" in \
+        assert "no Priority Support office is on shift when it was raised: Select Support answers +1 555 0199" in \
                stack.sim.comments(key)[0]["body"]
         made = stack.walk(traveller, datetime(2026, 12, 6, 22, 0, tzinfo=UTC), 2)
     assert [t for t, _ in made] == [datetime(2026, 12, 7, 9, 30, tzinfo=SYDNEY)]
@@ -255,6 +255,9 @@ def test_a_late_triage_catches_up_with_one_handoff_to_the_holder_of_now(stack):
         assert stack.team(key) == EMEA
         [comment] = stack.handoff_comments(key)
         assert comment.splitlines()[-1] == "(psw-handoff:20261208T0700Z)"
+        # It says who held it on the issue, not the rota's APAC, which never had it.
+        assert f"{AMER} (Ava Amer) hands this request to {EMEA} (Emil Emea)" in comment
+        assert "Held by: Priority Support AMER (Ava Amer)." in comment.splitlines()
         assert stack.beat() == []
 
 

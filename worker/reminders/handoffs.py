@@ -32,7 +32,7 @@ from worker.reminders.plan import ReminderPlan
 from worker.reminders.schedule import plan_or_none
 from worker.reminders.store import MARK_TTL, ReminderStore
 from worker.routing import Handoff, rota_for
-from worker.routing.writes import changed_fields, holder_fields, holder_words, phone_lines
+from worker.routing.writes import changed_fields, held_team, holder_fields, holder_words, phone_lines
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,8 @@ def fire_held(services, store: ReminderStore, name: str, issue_key: str, code: s
             log.error("handoff %s: reassignment refused: %s", name, exc)
     status_name, _ = response.status_of(fields)
     if status_name not in settings.responded_statuses:  # unanswered or active: the team must know
-        gateway.add_internal_comment(issue_key, handoff_comment(services, plan, latest, comments, now))
+        held = _held_by(fields, config.routing, latest)
+        gateway.add_internal_comment(issue_key, handoff_comment(services, plan, latest, held, comments, now))
         actions.append("comment")
     record = dict(handoff=latest.code, level=plan.level, outgoing=holder_words(latest.outgoing.route()),
                   incoming=holder_words(latest.incoming.route()), actions=actions, jira_calls=len(gateway.call_log))
@@ -199,12 +200,24 @@ def _next(store: ReminderStore, name: str, following: Handoff | None) -> None:
 # -- the comment -----------------------------------------------------------------------------
 
 
-def handoff_comment(services, plan: ReminderPlan, handoff: Handoff, comments: list[dict], now: datetime) -> str:
+def _held_by(fields: dict, routing, handoff: Handoff) -> str:
+    """Who holds the request on the issue, when that is not already the incoming holder (a
+    retried handoff has reassigned it): after a late triage or an outage, it may not be the
+    outgoing holder of the rota."""
+    team = held_team(fields, routing)
+    if team is None or team == handoff.incoming.team:
+        return holder_words(handoff.outgoing.route())
+    assignee = text(mapping(fields.get("assignee")).get("displayName"))
+    return team + (f" ({assignee})" if assignee else "")
+
+
+def handoff_comment(services, plan: ReminderPlan, handoff: Handoff, held: str, comments: list[dict],
+                    now: datetime) -> str:
     """The internal handoff comment: what the incoming team needs before the outgoing one goes."""
     config = services.config()
     zone = config.regions[handoff.outgoing.office].zone if handoff.outgoing.office else "UTC"
     lines = [
-        f"Priority Support warm handoff ({plan.level}): {holder_words(handoff.outgoing.route())} hands this "
+        f"Priority Support warm handoff ({plan.level}): {held} hands this "
         f"request to {holder_words(handoff.incoming.route())} at the end of its shift, "
         f"{local_and_utc(handoff.boundary, zone)}.",
         f"Level: {plan.level}, {config.levels[plan.level].meaning}. Customer: {plan.customer or '?'}, "
@@ -213,7 +226,7 @@ def handoff_comment(services, plan: ReminderPlan, handoff: Handoff, comments: li
         f"Initial response: {_response_state(services, plan, now)}.",
         f"Last public activity: {_last(comments, public=True)}.",
         f"Last internal note: {_last(comments, public=False)}.",
-        f"Held by: {holder_words(handoff.outgoing.route())}.",
+        f"Held by: {held}.",
     ]
     if config.levels[plan.level].phone_in_comment:
         lines.append(phone_lines(handoff.incoming.office, plan.region, config, plan.level))
