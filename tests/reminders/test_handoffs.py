@@ -16,7 +16,7 @@ import time_machine
 from jirasim import JiraSimulator
 from jirasim import catalogue as cat
 from tests.reminders.conftest import make_services
-from worker import clock
+from worker import clock, open_requests
 from worker.config import default_config_path, load_config
 from worker.entitlement.sources import FileSource
 from worker.reminders import handoffs, schedule_for_decision
@@ -164,6 +164,8 @@ def test_an_l1_request_at_the_weekend_goes_to_the_weekend_team_and_back_on_monda
         made = stack.walk(traveller, datetime(2026, 12, 6, 22, 0, tzinfo=UTC), 2)
     assert [t for t, _ in made] == [datetime(2026, 12, 7, 9, 30, tzinfo=SYDNEY)]
     assert (stack.team(key), stack.assignee(key)) == (APAC, "Aki Apac")
+    [row] = open_requests.rows(stack.services.redis)[0]
+    assert row["team"] == APAC  # the console's "team now" (it was Select Support from the triage)
     [comment] = stack.handoff_comments(key)
     assert comment.startswith(f"Priority Support warm handoff (L1): {SELECT} (Sol Select) hands this request to "
                               f"{APAC} (Aki Apac)")

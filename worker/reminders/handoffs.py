@@ -24,6 +24,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from worker import open_requests
 from worker.bodies import mapping, shorten, text
 from worker.jira.errors import JiraRejected
 from worker.policy.decision import PROPERTY, iso_utc, local_and_utc
@@ -180,6 +181,7 @@ def fire_held(services, store: ReminderStore, name: str, issue_key: str, code: s
         return Outcome("shadow", issue_key, ", ".join(actions))
     _mark_done(services, issue_key, latest)
     _next(store, name, following)
+    open_requests.handed_to(services.redis, issue_key, latest.incoming.team)  # the console's "team now"
     services.audit.record(issue_key, "handoff", outcome="handed_off", **record)
     log.info("handoff %s: %s -> %s (%s)", issue_key, latest.outgoing.team, latest.incoming.team, ", ".join(actions))
     return Outcome("handed_off", issue_key, ", ".join(actions))
