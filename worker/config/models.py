@@ -77,6 +77,7 @@ class LevelConfig(Strict):
     label: Label
     production_only: bool = False  # capped at environments.non_production_cap outside production
     phone_in_comment: bool = False
+    examples: tuple[str, ...] = ()  # for customers: the on-boarding message (worker/onboarding_message.py)
 
 
 class EnvironmentsConfig(Strict):
