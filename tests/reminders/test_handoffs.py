@@ -278,3 +278,26 @@ def test_shadow_mode_records_handoffs_without_writing(stack, redis_url, redis_cl
                                                    "add_internal_comment"]
     assert held[-4]["would_write"]["fields"][cat.PS_TEAM_FIELD] == {"value": APAC}
     assert [e["outcome"] for e in stack.audit(key, "handoff")] == ["shadow", "shadow"]
+
+
+def test_a_retriage_after_an_entitlement_fix_routes_the_request_and_schedules_its_handoffs(stack, tmp_path):
+    created = datetime(2026, 12, 7, 8, 0, tzinfo=LA)
+    shipped_records = default_config_path().parent / "entitlements.yaml"
+    records = tmp_path / "entitlements.yaml"
+    soylent = "    users: 100\n    maintenance_end: 2027-09-30"  # Bitbucket below 251 users: not bundled
+    records.write_text(shipped_records.read_text())
+    stack.source = FileSource(records, frozenset(load_config(default_config_path()).regions))
+    soylent_request = dict(ENTITLED, sen="SEN-10000004", product="Bitbucket", version="9.4.2",
+                    reporter="scm@soylent.example")  # an AMER customer
+    with time_machine.travel(created, tick=False) as traveller:
+        key = stack.sim.create_request(severity="L1", created=created, fire_webhooks=False, **soylent_request)["issueKey"]
+        assert stack.triage(key).decision.outcome == "not_entitled"
+        assert stack.team(key) is None
+        assert not ReminderStore(stack.services.redis).scheduled(key, [handoffs.HANDOFF])
+        traveller.move_to(created + timedelta(minutes=10))
+        records.write_text(shipped_records.read_text().replace(soylent, soylent.replace("100", "300")))
+        assert stack.triage(key).decision.entitled  # what `psw retriage` queues: the same triage
+        assert (stack.team(key), stack.assignee(key)) == (AMER, "Ava Amer")
+        made = stack.walk(traveller, created + timedelta(minutes=10), 9)
+    assert [t for t, _ in made] == [datetime(2026, 12, 7, 16, 30, tzinfo=LA)]
+    assert stack.team(key) == APAC
