@@ -37,16 +37,19 @@ QUEUE = "test-time-lane"
 SETTINGS = ReminderSettings()
 
 
-@pytest.fixture(scope="module")
-def sim():
-    with JiraSimulator(flavor="cloud") as simulator:  # no webhooks: the test triages by key
+@pytest.fixture(scope="module", params=["cloud", "datacenter"])
+def sim(request):
+    with JiraSimulator(flavor=request.param) as simulator:  # no webhooks: the test triages by key
         yield simulator
 
 
 @pytest.fixture
 def stack(sim, redis_url, redis_client):
     sim.reset()
-    site = JiraSite(url=sim.url, deployment="cloud", email="psw@example.com", api_token="handoff-test-token")
+    if sim.flavor == "cloud":
+        site = JiraSite(url=sim.url, deployment="cloud", email="psw@example.com", api_token="handoff-test-token")
+    else:  # assignees by user name
+        site = JiraSite(url=sim.url, deployment="datacenter", personal_access_token="handoff-test-pat")
     return Stack(sim, make_services(redis_url, redis_client, site))
 
 
