@@ -21,6 +21,7 @@ from worker.retrying import countdown_for, retry_or_fail
 from worker.runtime import services
 from worker.task_failures import failed_unexpectedly
 from worker.reminders import schedule_for_decision
+from worker.reminders.handoffs import schedule_handoff
 from worker.reminders.reconcile import REPAIR_REASON
 from worker.triage import audit_entry, triage
 from worker.triage_guard import LEASE, IssueBusy, TriageGuard
@@ -128,6 +129,7 @@ def _triage_and_schedule(task, name: str, issue: dict, delivery_id: str, read_fi
         # schedule, and a request no longer entitled must lose its reminders.
         try:
             schedule_for_decision(svc, issue_key, result.property, clock.now())
+            schedule_handoff(svc, issue_key, result.property, clock.now())
         except redis.RedisError as exc:
             _retry(task, name, exc, on_retry)
     TASKS.labels(task=name, outcome="ok").inc()
