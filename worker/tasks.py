@@ -10,7 +10,7 @@ import redis
 from celery import shared_task
 from celery.exceptions import Retry, SoftTimeLimitExceeded
 
-from worker import clock, inflight, unstarted
+from worker import clock, inflight, node, recent_decisions, unstarted
 from worker.bodies import mapping, text
 from worker.config.live import NoUsableConfig
 from worker.entitlement.sources import EntitlementSourceUnavailable, fresh
@@ -35,20 +35,29 @@ TRANSIENT = (JiraError, EntitlementSourceUnavailable, SoftTimeLimitExceeded, NoU
 def run_triage(task, name: str, issue: dict, delivery_id: str, read_first: bool = False,
                agent_priority: bool = False, requested_by: str | None = None) -> dict:
     """One triage of one issue at a time (worker/triage_guard.py), marked in flight while it runs
-    (worker/inflight.py) so that a lost worker's task is queued again within about a minute."""
+    (worker/inflight.py) so that a lost worker's task is queued again within about a minute, at
+    once when its node's supervisor sees it die (the mark names the node and the issue lock)."""
     svc = services()
     in_flight = inflight.member(task.name, list(task.request.args or ()))
-    hold = lambda wait=0.0: inflight.hold(svc.redis, in_flight, inflight.deadline(clock.now(), LEASE, wait))  # noqa: E731
-    hold()
+
+    def running() -> None:  # this node runs it, and holds or is taking the issue lock
+        inflight.hold(svc.redis, in_flight, inflight.deadline(clock.now(), LEASE), holder)
+
+    def waiting(countdown: float) -> None:  # a retry's delayed message: no node holds it meanwhile
+        inflight.hold(svc.redis, in_flight, inflight.deadline(clock.now(), LEASE, countdown))
+
+    guard = TriageGuard(svc.redis, issue["key"], on_renew=running)
+    holder = inflight.Holder(node.current(), guard.key, guard.token)
+    running()
     retrying = False
     try:
-        with TriageGuard(svc.redis, issue["key"], on_renew=hold):
-            return _triage_and_schedule(task, name, issue, delivery_id, read_first, agent_priority, on_retry=hold,
+        with guard:
+            return _triage_and_schedule(task, name, issue, delivery_id, read_first, agent_priority, on_retry=waiting,
                                         requested_by=requested_by)
     except IssueBusy:
         retrying = True
         countdown = random.uniform(*BUSY_COUNTDOWN)
-        hold(countdown)
+        waiting(countdown)
         TASKS.labels(task=name, outcome="busy").inc()
         log.info("%s %s: another triage of the issue runs; again in %.1fs", name, issue["key"], countdown)
         # Not counted against MAX_RETRIES: the holder's lease bounds the wait.
@@ -93,6 +102,7 @@ def _triage_and_schedule(task, name: str, issue: dict, delivery_id: str, read_fi
             return failed_unexpectedly(svc.audit, name, "triage", issue_key, exc, **audit_entry(None, **failure), **asked)
         svc.audit.record(issue_key, "triage", **audit_entry(None, **failure, error=exc), **asked)
         _retry(task, name, exc, on_retry)
+    _keep_for_preview(svc.redis, result)
     if result.status == "deferred":
         # Undecided: nothing written; again later (reading the issue afresh), then for a person.
         countdown = undecided_countdown(result.deferral, svc.settings)
@@ -123,6 +133,15 @@ def _triage_and_schedule(task, name: str, issue: dict, delivery_id: str, read_fi
              result.decision_id, len(gateway.call_log))
     return {"status": result.status, "issue": issue_key, "decision": result.decision_id,
             "calls": len(gateway.call_log), **({"repaired": True} if repaired else {})}
+
+
+def _keep_for_preview(client, result) -> None:
+    """The decision and its inputs, for the console's config preview: material for a preview, not
+    a record anything depends on, so a Redis failure here costs the triage nothing."""
+    try:
+        recent_decisions.record(client, result.inputs, result.decision)
+    except redis.RedisError as exc:
+        log.warning("triage %s: decision not kept for the config preview (%s)", result.issue_key, type(exc).__name__)
 
 
 @shared_task(bind=True, name="worker.tasks.triage_request", acks_late=True)

@@ -55,6 +55,8 @@ from worker.policy.decision import PROPERTY, UNDECIDED, Decision, decide
 from worker.policy.entitlement import email_would_decide, normalise_sen
 from worker.policy.facts import FACT_CHARS, RequestFacts, extract_facts
 from worker.policy.severity import LevelOverride, override_for
+from worker.recent_decisions import DecisionInputs
+from worker.routing.writes import changed_fields, holder_fields
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +105,7 @@ class TriageResult:
     property: dict[str, Any] | None = None
     writes: Writes | None = None
     deferral: int = 0  # which deferral of an undecided request this is (1 = the first)
+    inputs: DecisionInputs | None = None  # what it was decided from (worker/recent_decisions.py)
     changes: list[str] | None = None  # a requested re-triage: what changed (worker/decision_change.py)
 
 
@@ -164,7 +167,8 @@ def fields_to_read(config: MappingConfig) -> list[str]:
                             ids.request_type, ids.impact, ids.urgency) if f),
               *(f for f in (config.write_fields.level, config.write_fields.due,
                             config.write_fields.entitlement) if f),
-              *(rule.field for rule in config.out_of_scope.rules if rule.field)]
+              *(rule.field for rule in config.out_of_scope.rules if rule.field),
+              *([config.routing.team_field.id, "assignee"] if config.routing else [])]
     return list(dict.fromkeys(wanted))
 
 
@@ -190,6 +194,18 @@ def plan_writes(decision: Decision, did: str, issue_fields: dict[str, Any], deli
             "triaged_at": now.isoformat()}
     prop.pop("pending_reminders", None)
     return Writes(fields=fields, update=update if update["labels"] else {}, comment=comment, property=prop)
+
+
+def route_fields(decision: Decision, recorded: dict[str, Any] | None, issue_fields: dict[str, Any],
+                 config: MappingConfig, deployment: str) -> dict[str, Any]:
+    """The team field and assignee of the decision's holder, in the triage's one edit. Not when the
+    recorded decision already routed the request the same way: its handoffs have moved it since."""
+    if not decision.entitled or not decision.route or config.routing is None:
+        return {}
+    if mapping(recorded).get("route") == decision.route:
+        return {}
+    wanted = holder_fields(decision.route, config.routing, deployment)
+    return changed_fields(wanted, issue_fields, config.routing)
 
 
 def lookup_entitlement(source: EntitlementSource, facts: RequestFacts):
@@ -313,10 +329,12 @@ def kept_priority(recorded: dict[str, Any]) -> str | None:
 
 
 def _decide(facts: RequestFacts, recorded, *, config: MappingConfig, source: EntitlementSource,
-            gateway: JiraGateway, now: datetime, agent_priority: bool, in_progress: str | None) -> Decision:
+            gateway: JiraGateway, now: datetime, agent_priority: bool,
+            in_progress: str | None) -> tuple[Decision, DecisionInputs]:
     record = lookup_entitlement(source, facts)
     facts = with_reporter_email(facts, record, gateway)
-    return decide(facts, record, config, now, level_override(facts, recorded, config, agent_priority, in_progress))
+    override = level_override(facts, recorded, config, agent_priority, in_progress)
+    return decide(facts, record, config, now, override), DecisionInputs(facts, record, override, now)
 
 
 def redecide(*, issue_key: str, config: MappingConfig, source: EntitlementSource, gateway: JiraGateway,
@@ -324,8 +342,8 @@ def redecide(*, issue_key: str, config: MappingConfig, source: EntitlementSource
     """What a triage of the issue as it is now would decide, and the decision it holds (its
     property, None when never triaged): reads only, for a re-triage's dry run."""
     _, facts, recorded = _read_issue(gateway, issue_key, config)
-    decision = _decide(facts, recorded, config=config, source=source, gateway=gateway, now=now,
-                       agent_priority=False, in_progress=Progress(redis_client, issue_key).override)
+    decision, _ = _decide(facts, recorded, config=config, source=source, gateway=gateway, now=now,
+                          agent_priority=False, in_progress=Progress(redis_client, issue_key).override)
     return decision, recorded or None
 
 
@@ -350,13 +368,13 @@ def triage(*, issue: dict[str, Any], delivery_id: str, config: MappingConfig, so
         issue_fields, facts, recorded = _read_issue(gateway, issue_key, config)
     decide_now = lambda: _decide(facts, recorded, config=config, source=source, gateway=gateway,  # noqa: E731
                                  now=now, agent_priority=agent_priority, in_progress=progress.override)
-    decision = decide_now()
+    decision, inputs = decide_now()
     did = decision_id(decision)
     if not read and progress.other_than(did):
         # Triaged before with another decision: the body may be a stale replay (or an agent changed
         # the request since). Decide from the issue as it is now, never undo the newer state.
         issue_fields, facts, recorded = _read_issue(gateway, issue_key, config)
-        decision = decide_now()
+        decision, inputs = decide_now()
         did = decision_id(decision)
     changes = None
     if requested_by is not None:
@@ -365,7 +383,9 @@ def triage(*, issue: dict[str, Any], delivery_id: str, config: MappingConfig, so
     writes = plan_writes(decision, did, issue_fields, delivery_id, now, preface)
     if changes == []:
         writes.comment = ""  # nothing an agent acts on changed: no comment (shadow mode shows none either)
-    result = TriageResult(issue_key, "unchanged", decision, did, property=writes.property, changes=changes)
+    writes.fields.update(route_fields(decision, recorded, issue_fields, config, gateway.deployment))
+    result = TriageResult(issue_key, "unchanged", decision, did, property=writes.property, inputs=inputs,
+                          changes=changes)
 
     if decision.outcome == UNDECIDED and (recorded or {}).get("decision_id") != did \
             and not progress.complete(did) and deferrals.count(did) < undecided_retries:
