@@ -386,3 +386,14 @@ def test_an_unknown_zone_is_refused_with_a_message_and_not_remembered(signed_in,
     page = resp.get_data(as_text=True)
     assert resp.status_code == 400 and f"zone: {shown} is not a time zone; give an IANA name" in page
     assert "Due (UTC)" in signed_in.get("/console/board").get_data(as_text=True)
+
+
+def test_a_record_shows_its_most_urgent_open_requests_and_links_the_rest(signed_in, redis_client):
+    with time_machine.travel(NOW - timedelta(minutes=1), tick=False):
+        for n in range(1, 13):
+            put(redis_client, f"PS-{n}", NOW - timedelta(minutes=10 * n), "L3", now=NOW)
+    row = re.search(r'<tr data-sen="SEN-10000001">.*?</tr>',
+                    signed_in.get("/console/entitlements?q=SEN-10000001").get_data(as_text=True), re.S).group(0)
+    # The oldest is due first: PS-12 to PS-3 shown, PS-2 and PS-1 behind the link.
+    assert re.findall(r'/console/requests/(PS-\d+)', row) == [f"PS-{n}" for n in range(12, 2, -1)]
+    assert '<a class="more" href="/console/board?customer=Globex+Corporation">all 12 on the board</a>' in row
