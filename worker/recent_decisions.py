@@ -99,14 +99,20 @@ def latest(client, count: int) -> list[Recorded]:
     for raw in client.hmget(INPUTS, keys):
         if raw is None:
             continue
-        entry = json.loads(raw)
-        override = entry.get("override")
-        out.append(Recorded(DecisionInputs(
-            facts=_facts_of(entry["facts"]),
-            record=Entitlement.model_validate(entry["record"]) if entry.get("record") else None,
-            override=LevelOverride(**override) if override else None,
-            now=datetime.fromisoformat(entry["now"])), entry["outline"]))
+        try:
+            out.append(_recorded(json.loads(raw)))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            continue  # kept by another version of this code in another shape: no material, not an error
     return out
+
+
+def _recorded(entry: dict[str, Any]) -> Recorded:
+    override = entry.get("override")
+    return Recorded(DecisionInputs(
+        facts=_facts_of(entry["facts"]),
+        record=Entitlement.model_validate(entry["record"]) if entry.get("record") else None,
+        override=LevelOverride(**override) if override else None,
+        now=datetime.fromisoformat(entry["now"])), dict(entry["outline"]))
 
 
 def redecide(inputs: DecisionInputs, config: MappingConfig, record: Entitlement | None) -> dict[str, Any]:

@@ -84,9 +84,11 @@ def load(cache: dict, config: MappingConfig, settings, query: str, rows, respond
             view.note = ("The entitlement source is JSM Assets, which the console does not list: search by SEN "
                          "(such as SEN-12345678).")
             return view
-        if "assets" not in cache:
-            cache["assets"] = source_from_config(config, settings)
-        found = cache["assets"].lookup(sen)
+        key = ("assets", config.version)  # a new config may name another query
+        if key not in cache:
+            cache.clear()
+            cache[key] = source_from_config(config, settings)
+        found = cache[key].lookup(sen)
         matched = [found] if found else []
     if query and not matched:
         sen = normalise_sen(query)
