@@ -397,3 +397,18 @@ def test_a_record_shows_its_most_urgent_open_requests_and_links_the_rest(signed_
     # The oldest is due first: PS-12 to PS-3 shown, PS-2 and PS-1 behind the link.
     assert re.findall(r'/console/requests/(PS-\d+)', row) == [f"PS-{n}" for n in range(12, 2, -1)]
     assert '<a class="more" href="/console/board?customer=Globex+Corporation">all 12 on the board</a>' in row
+
+
+def test_with_no_usable_config_the_config_page_says_why_and_still_checks_a_fixed_file(settings, tmp_path, redis_client):
+    broken = tmp_path / "mapping.yaml"
+    broken.write_text(SHIPPED.replace("\nlevels:", "\nlevles:").replace(
+        "path: entitlements.yaml", f"path: {default_config_path().parent / 'entitlements.yaml'}"))
+    web = create_app(replace(settings, admin_token=TOKEN, mapping_config=str(broken))).test_client()
+    with time_machine.travel(NOW, tick=False):
+        assert sign_in(web).status_code == 303
+        page = web.get("/console/config")
+        text = page.get_data(as_text=True)
+        assert page.status_code == 200 and "no usable config running" in text
+        assert f"{broken}:" in text and "unknown key &#39;levles&#39; (did you mean &#39;levels&#39;?)" in text
+        fixed = preview(web, page, text=broken.read_text().replace("\nlevles:", "\nlevels:"))
+    assert fixed.status_code == 200 and "Valid: version" in fixed.get_data(as_text=True)
