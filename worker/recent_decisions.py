@@ -7,7 +7,8 @@ email looked up, if it was), the entitlement record, the agent's level override,
 was decided at, and its outline (outcome, level, reasons, due). Newest per issue, at most `KEEP`:
 
 - `psw:decisions:recent`  sorted set, issue key -> the instant of its latest decision;
-- `psw:decisions:inputs`  hash, issue key -> the JSON of inputs and outline.
+- `psw:decisions:inputs`  hash, issue key -> the JSON of inputs and outline;
+- and each decision is counted under its config version (worker/config/live.py `versions_seen`).
 
 Like the audit trail, this holds request data (summary, description, reporter) and never
 credentials. Losing it loses only the preview's material; the next triages refill it.
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from worker.config.live import DECIDED_KEY
 from worker.config.models import MappingConfig
 from worker.policy.decision import Decision, decide, iso_utc
 from worker.policy.entitlement import Entitlement
@@ -30,8 +32,9 @@ RECENT = "psw:decisions:recent"
 INPUTS = "psw:decisions:inputs"
 KEEP = 1000
 
-# Add one and forget the oldest beyond KEEP, in one step.
+# Add one, count it under its config version, and forget the oldest beyond KEEP, in one step.
 _RECORD = """
+redis.call('HINCRBY', KEYS[3], ARGV[5], 1)
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 local over = redis.call('ZRANGE', KEYS[1], 0, -(tonumber(ARGV[4]) + 1))
@@ -86,8 +89,8 @@ def record(client, inputs: DecisionInputs, decision: Decision) -> None:
              "record": inputs.record.model_dump(mode="json") if inputs.record else None,
              "override": dataclasses.asdict(inputs.override) if inputs.override else None,
              "now": inputs.now.isoformat(), "outline": outline(decision)}
-    client.eval(_RECORD, 2, RECENT, INPUTS, inputs.facts.issue_key, inputs.now.timestamp(),
-                json.dumps(entry, separators=(",", ":"), ensure_ascii=False), KEEP)
+    client.eval(_RECORD, 3, RECENT, INPUTS, DECIDED_KEY, inputs.facts.issue_key, inputs.now.timestamp(),
+                json.dumps(entry, separators=(",", ":"), ensure_ascii=False), KEEP, decision.config_version)
 
 
 def latest(client, count: int) -> list[Recorded]:

@@ -47,7 +47,8 @@ def _config_view(status: int = 200, **shown):
         except OSError:
             shown["text"] = ""
     return _page("config.html", status, running=running, path=path, file_problems=problems,
-                 versions=[(v, _when(first), _when(last)) for v, first, last in versions_seen(services.redis)], settings=config_page.settings_shown(services.settings),
+                 versions=[(v, _when(first), _when(last), n) for v, first, last, n in versions_seen(services.redis)],
+                 settings=config_page.settings_shown(services.settings),
                  config_yaml=config_page.config_yaml(running) if running else "", in_words=config_page.in_words,
                  most=config_page.recent_decisions.KEEP, **{"decisions": config_page.PREVIEW_DEFAULT, **shown})
 

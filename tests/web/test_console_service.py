@@ -187,9 +187,14 @@ def test_a_valid_edit_previews_the_decisions_it_would_change_before_and_after(si
 
 def test_the_running_config_pasted_back_changes_nothing(signed_in, redis_client):
     kept(redis_client, "PS-1")
+    kept(redis_client, "PS-2", minutes=1)
+    kept(redis_client, "PS-1", minutes=2)  # triaged again: counted again, kept once
     page = preview(signed_in, text=SHIPPED).get_data(as_text=True)
+    version = shipped().version
+    assert f'<tr data-version="{version}"><td><code>{version}</code></td>' in page
+    assert re.search(rf'data-version="{version}">.*?<td class="decided">3</td>', page, re.S)
     assert f"Valid: version <code>{shipped().version}</code> (the running one)" in page
-    assert "<strong>0 would change</strong>, 1 would not." in page
+    assert "<strong>0 would change</strong>, 2 would not." in page
 
 
 def test_an_uploaded_file_is_checked_like_a_paste(signed_in, redis_client):
