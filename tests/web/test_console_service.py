@@ -28,10 +28,19 @@ from worker.queues import QUEUE, TIME_QUEUE
 from worker.settings import ConsoleSettings, JiraSite, Settings
 
 
-@pytest.mark.parametrize("path", ["/console/health"])
+SERVICE_PAGES = ["/console/health", "/console/config", "/console/entitlements", "/console/entitlements?q=globex"]
+
+
+@pytest.mark.parametrize("path", SERVICE_PAGES)
 def test_the_service_pages_need_a_sign_in(web, path):
     resp = web.get(path)
     assert resp.status_code == 302 and resp.headers["Location"].startswith("/console/sign-in?next=")
+
+
+@pytest.mark.parametrize("path", SERVICE_PAGES + ["POST /console/config/preview"])
+def test_the_service_pages_are_off_without_an_admin_token(client, path):
+    resp = client.post(path.split()[1]) if path.startswith("POST ") else client.get(path)
+    assert resp.status_code == 404 and "Set ADMIN_TOKEN to turn the console on" in resp.get_data(as_text=True)
 
 
 # -- health ---------------------------------------------------------------------------------------
