@@ -20,7 +20,7 @@ csrf = CSRFProtect()
 
 
 def init_app(app: Flask, settings: Settings) -> None:
-    from app.console import auth, service_views, views  # noqa: F401 (service_views: its routes)
+    from app.console import auth, retriage_page, service_views, views  # noqa: F401 (their routes)
 
     auth.configure(app, settings)
     # CSRF is checked by the console's own before_request (views.py), not app-wide: the webhook
