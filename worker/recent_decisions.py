@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from worker import decision_change
 from worker.config.live import DECIDED_KEY
 from worker.config.models import MappingConfig
-from worker.policy.decision import Decision, decide, iso_utc
+from worker.policy.decision import Decision, decide
 from worker.policy.entitlement import Entitlement
 from worker.policy.facts import Reporter, RequestFacts
 from worker.policy.severity import LevelOverride, override_for
@@ -61,13 +62,9 @@ class Recorded:
 
 
 def outline(decision: Decision) -> dict[str, Any]:
-    """What the preview compares: what the triage writes that an admin would notice."""
-    return {"outcome": decision.outcome, "level": decision.level,
-            "reasons": [r.code.value for r in decision.reasons],
-            "undecided": [r.code.value for r in decision.undecided],
-            "due": iso_utc(decision.due) if decision.due else None,
-            "jira_priority": decision.jira_priority, "customer": decision.customer, "region": decision.region,
-            "config_version": decision.config_version}
+    """What the preview compares (worker/decision_change.py, as a re-triage compares), with the
+    config version it was decided under."""
+    return {**decision_change.summary(decision.to_dict()), "config_version": decision.config_version}
 
 
 def _facts_json(facts: RequestFacts) -> dict[str, Any]:

@@ -64,7 +64,8 @@ def test_an_uploaded_config_edit_previews_the_decisions_it_would_change(browser,
         # PS-202: L2 created 10:30 UTC on the global business week: due 12:30 with 2 h, 13:30 with 3 h.
         assert first.find_element(By.CSS_SELECTOR, ".before").text == "ENTITLED L2, due 2026-12-28 12:30 UTC, priority High"
         assert first.find_element(By.CSS_SELECTOR, ".after").text == "ENTITLED L2, due 2026-12-28 13:30 UTC, priority High"
-        assert first.find_element(By.CSS_SELECTOR, ".changed").text == "due"
+        assert first.find_element(By.CSS_SELECTOR, ".changed").text == \
+            "due changed from 2026-12-28T12:30:00Z to 2026-12-28T13:30:00Z"
         browser.save_screenshot(str(screenshots / "console-config.png"))
 
         # A broken edit: every problem with its line, nothing previewed.

@@ -27,7 +27,7 @@ def test_a_decision_reads_back_with_its_inputs_as_they_were(redis_client):
     assert back.inputs == kept
     assert back.outline == {"outcome": "entitled", "level": "L2", "reasons": [], "undecided": [],
                             "due": "2026-11-26T12:00:00Z", "jira_priority": "High", "customer": "Globex Corporation",
-                            "region": "EMEA",
+                            "region": "EMEA", "sen": "SEN-10000001",
                             "config_version": shipped().version}
 
 

@@ -190,7 +190,8 @@ def test_a_valid_edit_previews_the_decisions_it_would_change_before_and_after(si
     assert row == "PS-1"
     # Created 11:00 UTC on the global business week (open): due 13:00 with 2 h, 12:00 with 1 h.
     assert re.search(r'data-key="PS-1">.*?class="before">ENTITLED L2, due 2026-12-07 13:00 UTC, priority High<'
-                     r'.*?class="after">ENTITLED L2, due 2026-12-07 12:00 UTC, priority High<.*?class="changed">due<',
+                     r'.*?class="after">ENTITLED L2, due 2026-12-07 12:00 UTC, priority High<'
+                     r'.*?class="changed">due changed from 2026-12-07T13:00:00Z to 2026-12-07T12:00:00Z<',
                      page, re.S)
 
 
