@@ -41,6 +41,7 @@ def test_an_entitlement_fix_turns_a_not_entitled_request_into_an_entitled_one_wi
     key = setup.request()
     assert triage_by_key.apply(args=[key, "reconcile"], throw=True).get()["status"] == "written"
     assert "ps-not-entitled" in setup.sim.issue(key)["fields"]["labels"]
+    assert not setup.sim.issue(key)["fields"].get(services().config().routing.team_field.id)  # no team holds it
     assert scheduled(redis_client, key) == []
     setup.set_globex(RENEWED)  # the admin fixes Globex's record
 
@@ -62,6 +63,8 @@ def test_an_entitlement_fix_turns_a_not_entitled_request_into_an_entitled_one_wi
     assert {"priority-support", "ps-l1"} <= set(issue["fields"]["labels"])
     assert "ps-not-entitled" not in issue["fields"]["labels"]
     assert issue["fields"]["priority"]["name"] == "Highest"
+    # Routed as any triage routes (worker/routing): a team now holds it, in the same edit.
+    assert issue["fields"].get(services().config().routing.team_field.id), issue["fields"]
     assert scheduled(redis_client, key)  # reminders, from the normal triage path
     retriage_comment = comments(setup.sim, key)[-1]
     assert retriage_comment.startswith("Priority Support re-triage (asked by alice): now entitled: L1 "
