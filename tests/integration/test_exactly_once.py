@@ -168,9 +168,10 @@ def test_a_supervised_workers_triage_is_handed_back_when_its_main_process_is_kil
     print(f"supervised node's main process killed mid-triage: triaged again {picked_up:.1f} s after the kill")
     assert f"handed back 1 task(s) pid {killed[0]} held" in node.log()
     assert "recovery: 1 triage task(s) of a lost worker queued again" in beat.log()
-    # The restart (1 s backoff, a node starting), one tick and the triage: half the lease at most,
-    # where waiting out the lease took 30-31 s (the test above).
-    assert picked_up < LEASE.total_seconds() / 2, picked_up
+    # The restart (1 s backoff, a node starting), one tick and the triage: 4-8 s on a quiet machine,
+    # 17 s on a loaded one; waiting out the lease takes 30-31 s (the test above), so sooner than the
+    # lease shows the hand back did it (as does the log line above).
+    assert picked_up < LEASE.total_seconds(), picked_up
     assert len(triage_comments(sim, key)) == 1
 
 
