@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
+from datetime import timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -154,7 +155,7 @@ def preview(report: CheckReport, client, count: int) -> Preview:
             after, error = None, str(exc)
         changed = ["the edit cannot decide it"] if after is None else decision_change.changes(kept.outline, after)
         if changed:
-            out.changes.append(Change(inputs.facts.issue_key, inputs.now.strftime("%a %d %b %H:%M UTC"),
+            out.changes.append(Change(inputs.facts.issue_key, inputs.now.astimezone(timezone.utc).strftime("%a %d %b %H:%M UTC"),
                                       kept.outline, after, error, changed))
     return out
 

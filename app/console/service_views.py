@@ -10,11 +10,11 @@ from flask import current_app, request
 
 from app.console import auth, config_page, entitlements_page, health_page
 from app.console.views import _config, _page, _parsed_rows, _problem, _when as _shown_when, bp, signed_in
-from worker import clock, open_requests
-from worker.entitlement.sources import EntitlementSourceUnavailable
+from worker import clock, open_requests, recent_decisions
 from worker.config.live import NoUsableConfig, versions_seen
 from worker.config.loader import default_config_path
 from worker.config.report import check_text
+from worker.entitlement.sources import EntitlementSourceUnavailable
 
 
 @bp.errorhandler(413)
@@ -50,7 +50,7 @@ def _config_view(status: int = 200, **shown):
                  versions=[(v, _when(first), _when(last), n) for v, first, last, n in versions_seen(services.redis)],
                  settings=config_page.settings_shown(services.settings),
                  config_yaml=config_page.config_yaml(running) if running else "", in_words=config_page.in_words,
-                 most=config_page.recent_decisions.KEEP, **{"decisions": config_page.PREVIEW_DEFAULT, **shown})
+                 most=recent_decisions.KEEP, **{"decisions": config_page.PREVIEW_DEFAULT, **shown})
 
 
 @bp.get("/config")
