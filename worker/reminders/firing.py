@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import redis
@@ -27,6 +26,7 @@ import redis
 from worker import clock
 from worker import open_requests
 from worker.reminders import handoffs
+from worker.reminders.outcome import Outcome
 from worker.jira.errors import JiraRejected
 from worker.jira.gateway import label_update
 from worker.reminders import response
@@ -51,13 +51,6 @@ log = logging.getLogger(__name__)
 
 ISSUE_FIELDS = ["summary", "status", "reporter", "labels"]
 EARLY = timedelta(seconds=1)  # scores are kept to the millisecond
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: str
-    issue_key: str
-    detail: str = ""
 
 
 def fire(services, name: str, now: datetime, settings: ReminderSettings, attempt: int = 0) -> Outcome:

@@ -29,6 +29,7 @@ from worker.bodies import mapping, shorten, text
 from worker.jira.errors import JiraRejected
 from worker.instants import iso_utc
 from worker.policy.decision import PROPERTY, local_and_utc
+from worker.reminders.outcome import Outcome
 from worker.reminders import response
 from worker.reminders.plan import ReminderPlan
 from worker.reminders.schedule import plan_or_none
@@ -125,7 +126,6 @@ def issue_fields(config) -> list[str]:
 def fire_held(services, store: ReminderStore, name: str, issue_key: str, code: str, now: datetime,
               settings, attempt: int):
     """Make the handoff that is due (the member is claimed and locked: firing.fire)."""
-    from worker.reminders.firing import Outcome  # firing dispatches here: imported when used
 
     config = services.config()
     gateway = services.gateway()
