@@ -14,9 +14,9 @@ from typing import Any
 
 import holidays as holidays_lib
 
-from worker.instants import aware_instant
 from worker.policy.calendar import zone_named
 from worker.policy.sla import holidays_from_text, holidays_text
+from worker.reminders.plan import PlanError, ReminderPlan
 
 UTC = timezone.utc
 WIDTH, LEFT, RIGHT = 1000, 170, 20
@@ -106,9 +106,12 @@ def picture(prop: dict[str, Any], config, now: datetime, responded_at: datetime 
             fired: frozenset[str] = frozenset()) -> Picture | None:
     """The picture for an entitled decision property under the running config; None when there is
     no clock to draw (not entitled, or the level or region is no longer in the config)."""
-    created, due = aware_instant(prop.get("created")), aware_instant(prop.get("due"))
-    level, region, zone = prop.get("level"), prop.get("region"), prop.get("time_zone") or "UTC"
-    if not prop.get("entitled") or created is None or due is None or due < created:
+    try:
+        plan = ReminderPlan.from_property(str(prop.get("issue_key") or "the request"), prop)
+    except PlanError:
+        return None  # not a decision the reminders could read either: no clock to draw
+    created, due, level, region, zone = plan.created, plan.due, plan.level, plan.region, plan.time_zone
+    if not plan.entitled or created is None or due is None or due < created:
         return None
     if level not in config.levels or region not in config.regions:
         return None
@@ -163,11 +166,10 @@ def picture(prop: dict[str, Any], config, now: datetime, responded_at: datetime 
     rows.append(Row(f"{holidays_text(own_holidays) or region} holidays", TOP + 2 * (ROW_HEIGHT + ROW_GAP), tuple(holiday_bands)))
 
     marks = [Mark(x(created), "created", "created", f"created {_words(created, created, zone).split(' - ')[0]}")]
-    for item in prop.get("reminders") or ():
-        at, instant = item.get("at"), aware_instant(item.get("instant"))
-        if instant is None or not isinstance(at, (int, float)) or at >= 1:
-            continue
-        code = format(round(at * 100, 4), "g")
+    for threshold in plan.thresholds:
+        if threshold.is_breach:
+            continue  # drawn as the due mark
+        code, instant = threshold.code, threshold.instant
         state = "fired" if code in fired else ("passed" if instant <= now else "ahead")
         marks.append(Mark(x(instant), "reminder", f"{code}%", f"{code} % reminder ({state}) at {instant:%a %d %b %H:%M} UTC"))
     marks.append(Mark(x(due), "due", "due", f"due {due.astimezone(zone_named(zone)):%a %d %b %H:%M} {zone}, {due:%a %d %b %H:%M} UTC"))
