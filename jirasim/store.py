@@ -117,6 +117,8 @@ class Store:
             self._counters = _Counters()
             self.hidden_fields: set[str] = set()
             self.register_user(AUTOMATION_USER)
+            for email in cat.AGENT_EMAILS:  # the routing roster's engineers: licensed agents
+                self.register_user(user_for_email(email))
         self.calls.clear()
 
     # -- users -------------------------------------------------------------------------------
