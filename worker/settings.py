@@ -274,6 +274,35 @@ class JiraSite:
 
 
 @dataclass(frozen=True)
+class JiraConcurrencySettings:
+    """The adaptive limit on Jira calls under way at once per site, shared by every worker
+    through Redis (worker/jira/concurrency.py)."""
+
+    ceiling: int = 8  # JIRA_CONCURRENCY_MAX: the limit never grows past it; 0: no shared limit
+    floor: int = 1  # JIRA_CONCURRENCY_MIN: a 429 never takes it below this
+    decrease: float = 0.5  # the limit's factor on a 429
+    slot_wait: float = 2.0  # JIRA_SLOT_WAIT_SECONDS: longest wait for a free slot before the task retries later
+
+    @property
+    def enabled(self) -> bool:
+        return self.ceiling > 0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> JiraConcurrencySettings:
+        env = os.environ if env is None else env
+        d = cls()
+        ceiling = _int(env, "JIRA_CONCURRENCY_MAX", d.ceiling)
+        floor = _int(env, "JIRA_CONCURRENCY_MIN", d.floor)
+        if ceiling < 0:
+            raise SettingsError(f"JIRA_CONCURRENCY_MAX must be 0 (no limit) or more, got {ceiling}")
+        if floor < 1 or (ceiling and floor > ceiling):
+            raise SettingsError(f"JIRA_CONCURRENCY_MIN must be at least 1 and at most JIRA_CONCURRENCY_MAX "
+                                f"({ceiling}), got {floor}")
+        return cls(ceiling=ceiling, floor=floor,
+                   slot_wait=_number(env, "JIRA_SLOT_WAIT_SECONDS", d.slot_wait, 0))
+
+
+@dataclass(frozen=True)
 class Settings:
     redis_url: str
     webhook_secret: str = field(default="", repr=False)
@@ -297,6 +326,7 @@ class Settings:
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     liveness: LivenessSettings = field(default_factory=LivenessSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    jira_concurrency: JiraConcurrencySettings = field(default_factory=JiraConcurrencySettings)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -329,6 +359,7 @@ class Settings:
             reminders=ReminderSettings.from_env(env),
             liveness=LivenessSettings.from_env(env),
             console=ConsoleSettings.from_env(env),
+            jira_concurrency=JiraConcurrencySettings.from_env(env),
         )
 
 
