@@ -45,6 +45,14 @@ class Services:
         path = self.settings.mapping_config or default_config_path()
         return LiveConfig(Path(path), self.redis)
 
+    @functools.cached_property
+    def worker(self):
+        """The worker's services (Jira gateway, entitlement source), for a re-triage asked for here:
+        its dry run reads the issue (the one thing the web process asks Jira), and its task is queued."""
+        from worker.runtime import build_services
+
+        return build_services(self.settings)
+
     def change_rules(self) -> ChangeRules:
         """The reminders' rules for change events, for the running config (rebuilt when it changes)."""
         config = self.live_config.current()

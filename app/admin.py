@@ -102,3 +102,41 @@ def issue_audit(issue_key: str):
         return _error(400, f"{shorten(repr(issue_key))} is not an issue key such as PS-123")
     entries = current_app.extensions["psw"].audit.entries(issue_key)
     return jsonify(issue=issue_key, entries=entries)
+
+
+@bp.post("/issues/<issue_key>/retriage")
+@admin_only
+def retriage_issue(issue_key: str):
+    """Re-triage one request (worker/retriage.py): `?dry_run=1` or a JSON body
+    `{"dry_run": true, "requested_by": "who"}`; answers the before and after."""
+    from app.retriage_views import admin_retriage
+
+    return admin_retriage(issue_key)
+
+
+@bp.get("/onboarding/<sen>")
+@admin_only
+def onboarding_message(sen: str):
+    """The on-boarding message of a SEN (worker/onboarding_message.py), `?format=md` (default) or `html`."""
+    from worker.entitlement.sources import EntitlementSourceUnavailable
+    from worker.onboarding_message import render
+    from worker.retriage import RetriageError, normal_sen
+
+    form = request.args.get("format", "md")
+    if form not in ("md", "html"):
+        return _error(400, f"format={shorten(repr(form))}: md or html")
+    try:
+        sen = normal_sen(sen)
+    except RetriageError as exc:
+        return _error(400, str(exc))
+    running, broken = _config()
+    if running is None:
+        return _error(503, str(broken))
+    try:
+        record = current_app.extensions["psw"].worker.entitlements().lookup(sen)
+    except (EntitlementSourceUnavailable, ValueError) as exc:
+        return _error(503, f"cannot read the entitlement source: {shorten(str(exc))}")
+    if record is None:
+        return _error(404, f"{sen}: the entitlement source does not know this SEN")
+    return render(record, running, form), 200, {"Content-Type": "text/markdown; charset=utf-8" if form == "md"
+                                                else "text/html; charset=utf-8"}

@@ -14,8 +14,10 @@ its own. Then, for about five minutes:
 - a worker process is SIGKILLed about every 20 s (the node's main process and a pool process by
   turns), Redis is `kill -9`ed and restarted twice, beat is killed once; the supervisors start
   them again, nobody else acts;
-- after each fault, a fresh probe request is created: the seconds until it is triaged are the
-  fault's healing time; beat's is the seconds until the first reminder due after the kill is
+- after each fault, a fresh probe request is created, spared the simulator's injected faults
+  (`chaos_spared`, jirasim/chaos.py): the seconds until it is triaged are the fault's healing
+  time, the service's recovery (restart, queue, lost work queued again) and not the odds of the
+  probe's own Jira calls; beat's is the seconds until the first reminder due after the kill is
   posted.
 
 The mapping config is the shipped one with L1 and L2 targets shrunk to minutes on the 24x7
@@ -48,7 +50,7 @@ import yaml
 
 from bench.chaos_counts import Counts, count, issue_state, percentile, reminder_comments
 from bench.report import machine
-from tests.integration.processes import ROOT, Service
+from tests.integration.processes import ROOT, Service, children
 from worker.cli.run import SUPERVISED, _procfile
 from worker.config import default_config_path, load_config
 from worker.embedded_redis import EmbeddedRedis, answers, free_port
@@ -106,19 +108,6 @@ def log(line: str) -> None:
 
 
 # -- the stack ---------------------------------------------------------------------------------
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return sorted(found)
 
 
 def wait_http(service: Service, url: str, timeout: float = 60.0) -> None:
@@ -250,11 +239,12 @@ class Sim:
             self.local.session = requests.Session()
         return self.local.session
 
-    def create(self, kind, summary: str) -> str:
+    def create(self, kind, summary: str, spared: bool = False) -> str:
+        """`spared`: its /rest calls meet none of the simulator's injected faults (a probe)."""
         _, _, facts, caller = kind
         from jirasim.catalogue import sample_request_fields
 
-        body = {"serviceDeskId": "1", "requestTypeId": "2", "caller": caller,
+        body = {"serviceDeskId": "1", "requestTypeId": "2", "caller": caller, "chaos_spared": spared,
                 "requestFieldValues": sample_request_fields(summary=summary, **facts)}
         answer = self.http.post(f"{self.url}/_sim/requests", json=body, timeout=30)
         answer.raise_for_status()
@@ -405,8 +395,9 @@ def drive_load(sim: Sim, run: Run, profile: Profile, rng: random.Random, stop: t
 
 
 def probe(sim: Sim, label: str, timeout: float = 300.0) -> tuple[str, float | None]:
-    """Create a fresh entitled L1 request; (key, time.time() it was seen triaged, or None)."""
-    key = sim.create(PROBE, f"Chaos probe: {label}")
+    """Create a fresh entitled L1 request, spared Jira's injected faults; (key, time.time() it was
+    seen triaged, or None)."""
+    key = sim.create(PROBE, f"Chaos probe: {label}", spared=True)
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
@@ -618,9 +609,11 @@ def report(result: dict) -> tuple[str, bool]:
         f"| reminder lateness p50 / p99 / max (s) | {_fmt(percentile(lat, 50))} / {_fmt(percentile(lat, 99))} / "
         f"{_fmt(max(lat) if lat else None)} | |",
         f"| reminders posted more than {HEAL_AIM:g} s after their instant | {len(counts.late)} | (shown) |",
-        f"| worst healing time (s) | **{_secs(worst)}** | < {HEAL_AIM:g} each |",
+        f"| worst healing time (s), fault to a probe triaged (the probe spared Jira's injected faults) | "
+        f"**{_secs(worst)}** | < {HEAL_AIM:g} each |",
     ]
-    fault_rows = ["| fault | times | healing s (each) | max s |", "|---|---:|---|---:|"]
+    fault_rows = ["| fault | times | healing s (each; probe spared Jira's injected faults) | max s |",
+                  "|---|---:|---|---:|"]
     for kind, values in by_kind.items():
         done = [v for v in values if v is not None]
         fault_rows.append(f"| {kind} | {len(values)} | {', '.join(_secs(v) for v in values)} | "
@@ -649,7 +642,8 @@ def report(result: dict) -> tuple[str, bool]:
         f"simulator 1, 2, 4, 8 s apart); {hooks['never_answered']} given up. Jira (the simulator) answered "
         f"{injected.get('calls', 0):,} REST calls: {injected.get('429', 0):,} with 429 (Retry-After 1), "
         f"{injected.get('500', 0):,} with 500, {injected.get('slow', 0):,} after {JIRA_TIMEOUT + 1:g} s "
-        f"(JIRA_TIMEOUT {JIRA_TIMEOUT:g}). Queue peak {result['peak_queue']} messages.",
+        f"(JIRA_TIMEOUT {JIRA_TIMEOUT:g}); {injected.get('spared', 0):,} more, about the probes, spared. "
+        f"Queue peak {result['peak_queue']} messages.",
         "",
         "**Faults.** Each struck while the load ran, with nobody acting afterwards: `worker-main` is a "
         "SIGKILL of a Celery worker node's main process (its `python -m worker.supervise` starts a new "
@@ -658,8 +652,11 @@ def report(result: dict) -> tuple[str, bool]:
         f"{profile.redis_down:g} s later on the same data, `beat` a SIGKILL of beat (its supervisor starts "
         "it again). Healing time: from the fault to a probe request, created at that moment, being "
         "triaged (its `priority-support` property in Jira); for beat, to the first reminder posted after "
-        f"the kill. With no fault near, a probe took {_fmt(percentile(base, 50))} s (median of {len(base)}; "
-        f"max {_fmt(max(base) if base else None)}): a triage meets the same 429s, 500s and timeouts.",
+        "the kill. A probe is spared the simulator's injected faults (its calls answer at once), so its "
+        "time is the service's recovery (the restart, the queue in front of it, the clock handing lost "
+        "work back), not the odds of its own calls; the work it waits behind meets them all. With no "
+        f"fault near, a probe took {_fmt(percentile(base, 50))} s (median of {len(base)}; "
+        f"max {_fmt(max(base) if base else None)}).",
         "",
         "**What the processes logged.** " + ("; ".join(f"{what} ({n}x)" for what, n in sorted(result["restarts"].items()))
                                              or "no restart, no CRITICAL line") + ".",

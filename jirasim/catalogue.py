@@ -25,6 +25,7 @@ URGENCY_FIELD = "customfield_10106"
 PS_LEVEL_FIELD = "customfield_10110"
 PS_DUE_FIELD = "customfield_10111"
 PS_ENTITLEMENT_FIELD = "customfield_10112"
+PS_TEAM_FIELD = "customfield_10113"
 
 SEVERITY_OPTIONS = ("L1 - Production down", "L2 - Serious degradation",
                     "L3 - Moderate impact", "L4 - Limited impact")
@@ -34,6 +35,10 @@ ENVIRONMENT_OPTIONS = ("Production", "Staging", "Test", "Development")
 IMPACT_OPTIONS = ("Extensive / Widespread", "Significant / Large", "Moderate / Limited",
                   "Minor / Localized")
 URGENCY_OPTIONS = ("Critical", "High", "Medium", "Low")
+# The teams of the shipped routing config (worker/defaults/mapping.yaml `routing`) and their agents.
+TEAM_OPTIONS = ("Priority Support AMER", "Priority Support EMEA", "Priority Support APAC", "Select Support")
+AGENT_EMAILS = ("ava.amer@example.com", "ari.amer@example.com", "emil.emea@example.com",
+                "ines.emea@example.com", "aki.apac@example.com", "sol.select@example.com")
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,8 @@ FIELDS: tuple[FieldDef, ...] = (
     FieldDef(PS_LEVEL_FIELD, "Priority Support level", "string", custom=True),
     FieldDef(PS_DUE_FIELD, "Priority Support due", "datetime", custom=True),
     FieldDef(PS_ENTITLEMENT_FIELD, "Priority Support entitlement", "string", custom=True),
+    FieldDef(PS_TEAM_FIELD, "Priority Support team", "option", custom=True, options=_options(10300, TEAM_OPTIONS)),
+    FieldDef("assignee", "Assignee", "user"),
 )
 FIELDS_BY_ID = {f.id: f for f in FIELDS}
 

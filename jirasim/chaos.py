@@ -6,6 +6,11 @@ Unlike jirasim/faults.py (a fault a test aims at one call), these hit calls at r
 odds. A seed makes the sequence of draws repeatable; which call meets which draw still depends on
 the order the calls arrive in. Every fault and every resend is counted, so a run can report what
 it was put through. Off (all odds zero) until set through `/_sim/chaos`.
+
+Spared issues (`spare`; a request created through `/_sim/requests` with `"chaos_spared": true`):
+a call whose path names one (its key or id) meets no fault and draws nothing, counted as
+`spared`. A chaos run's probe is one: its time to be triaged is to measure how the service
+recovered from the fault it follows, not the odds of its own Jira calls.
 """
 from __future__ import annotations
 
@@ -84,10 +89,19 @@ class Chaos:
             self._calls = random.Random(settings.seed)
             self._webhooks = random.Random(settings.seed + 1)
             self.counts: Counter[str] = Counter()
+            self._spared: set[str] = set()
 
-    def take(self) -> Injected | None:
-        """The fault for the next /rest call, if the draw gives one."""
+    def spare(self, *issues: str) -> None:
+        """Calls naming these issues (keys or ids, as a segment of the path) meet no fault."""
         with self._lock:
+            self._spared.update(issues)
+
+    def take(self, path: str = "") -> Injected | None:
+        """The fault for the next /rest call (to `path`), if the draw gives one."""
+        with self._lock:
+            if self._spared and not self._spared.isdisjoint(path.split("/")):
+                self.counts["spared"] += 1
+                return None
             s = self.settings
             draw = self._calls.random()
             self.counts["calls"] += 1

@@ -173,15 +173,19 @@ def _blueprint(sim: "JiraSimulator") -> Blueprint:
 
     @app.post("/requests")
     def create_request():
-        """A JSM create with test-only extras: "created", "fire_webhooks", "caller" (an email)."""
+        """A JSM create with test-only extras: "created", "fire_webhooks", "caller" (an email),
+        "chaos_spared" (the /rest calls about it meet no chaos fault)."""
         body = _body()
         created = parse_instant(body.pop("created", None), "created")
         fire = body.pop("fire_webhooks", True)
+        spared = body.pop("chaos_spared", False)
         caller = body.pop("caller", None)
-        if not isinstance(fire, bool):
-            raise ControlError("'fire_webhooks' must be a boolean")
+        for name, value in (("fire_webhooks", fire), ("chaos_spared", spared)):
+            if not isinstance(value, bool):
+                raise ControlError(f"'{name}' must be a boolean")
         user = store.register_user(user_for_email(caller, customer=True)) if isinstance(caller, str) else None
-        return jsonify(sim.create_request_body(body, created=created, fire_webhooks=fire, caller=user)), 201
+        return jsonify(sim.create_request_body(body, created=created, fire_webhooks=fire, caller=user,
+                                               chaos_spared=spared)), 201
 
     @app.post("/users")
     def add_user():

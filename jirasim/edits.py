@@ -64,7 +64,7 @@ def convert(field: cat.FieldDef, raw: Any, ctx: ValueContext) -> Any:
     if kind == "priority":
         return _priority(raw, ctx)
     if kind == "user":
-        return _user(raw, ctx)
+        return _user(field, raw, ctx)
     raise FieldError(NOT_ON_SCREEN.format(field.id))
 
 
@@ -130,7 +130,9 @@ def _priority(raw: Any, ctx: ValueContext) -> dict:
     return ctx.site.priority(priority)
 
 
-def _user(raw: Any, ctx: ValueContext) -> dict:
+def _user(field: cat.FieldDef, raw: Any, ctx: ValueContext) -> dict | None:
+    if raw is None and field.id == "assignee":
+        return None  # unassigned
     attr = "accountId" if ctx.site.is_cloud else "name"
     if not isinstance(raw, dict) or not isinstance(raw.get(attr), str):
         raise FieldError(f"Specify the user by '{attr}'")

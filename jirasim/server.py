@@ -120,7 +120,7 @@ def create_app(sim: "JiraSimulator") -> Flask:
         if wait is not None:
             return (jsonify({"errorMessages": ["Rate limit exceeded."], "errors": {}}), 429,
                     {"Retry-After": str(int(wait))})
-        fault = sim.faults.take(request.method, request.path) or sim.chaos.take()
+        fault = sim.faults.take(request.method, request.path) or sim.chaos.take(request.path)
         if fault is not None:
             if fault.delay:
                 time.sleep(fault.delay)

@@ -117,6 +117,8 @@ class Store:
             self._counters = _Counters()
             self.hidden_fields: set[str] = set()
             self.register_user(AUTOMATION_USER)
+            for email in cat.AGENT_EMAILS:  # the routing roster's engineers: licensed agents
+                self.register_user(user_for_email(email))
         self.calls.clear()
 
     # -- users -------------------------------------------------------------------------------
@@ -281,9 +283,15 @@ class Store:
             self._issues[key] = issue
             self._ids[issue_id] = key
             if fire:
-                payload = events.issue_created(self.site, issue, caller, now, self._changelog_id())
-                self._fire(events.ISSUE_CREATED, payload, key)
+                self.fire_created(key, caller)
             return issue.copy()
+
+    def fire_created(self, key: str, caller: User) -> None:
+        """The `jira:issue_created` webhook of an issue (made with `fire=False` to prepare it first)."""
+        with self._lock:
+            issue = self._get(key)
+            payload = events.issue_created(self.site, issue, caller, self.clock.now(), self._changelog_id())
+            self._fire(events.ISSUE_CREATED, payload, key)
 
     # -- changing ----------------------------------------------------------------------------
 

@@ -1,15 +1,17 @@
 """Real triage decisions (the shipped config and sample entitlement records, worker/policy's
-`decide` and the triage's `plan_writes`) put in the open requests index as the triage puts them:
-for the console's tests, browser tests and benchmark."""
+`decide` and the triage's `plan_writes`) put in the open requests index as the triage puts them,
+or kept with their inputs for the config preview as the triage task keeps them: for the
+console's tests, browser tests and benchmark."""
 from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
 
 from tests.policy.helpers import facts, sample_records, shipped
-from worker import open_requests
+from worker import open_requests, recent_decisions
 from worker.policy.decision import decide
 from worker.policy.facts import Reporter
+from worker.recent_decisions import DecisionInputs
 from worker.reminders.plan import ReminderPlan
 from worker.reminders.store import ReminderStore
 from worker.triage import decision_id, plan_writes
@@ -18,18 +20,30 @@ SEVERITY = {"L1": "L1 - Production down", "L2": "L2 - Serious degradation",
             "L3": "L3 - Moderate impact", "L4": "L4 - Limited impact"}
 
 
+def _request(key: str, created: datetime, level: str, sen: str, **overrides):
+    """(facts, record) of a request like the sample one: the record's own admin asking about its own product."""
+    record = sample_records().get(sen)
+    if record is not None:
+        overrides = {"reporter": Reporter(email=record.admins[0]), "product": record.products[0],
+                     "version": None, **overrides}
+    return facts(issue_key=key, created=created, severity_option=SEVERITY[level], sen=sen, **overrides), record
+
+
 def decision_property(key: str, created: datetime, level: str = "L3", sen: str = "SEN-10000001",
                       now: datetime | None = None, **overrides) -> dict:
     """The `priority-support` property the triage writes for a request like the sample one."""
-    config = shipped()
-    record = sample_records().get(sen)
-    if record is not None:  # the record's own admin asking about its own product
-        overrides = {"reporter": Reporter(email=record.admins[0]), "product": record.products[0],
-                     "version": None, **overrides}
-    request = facts(issue_key=key, created=created, severity_option=SEVERITY[level], sen=sen, **overrides)
-    decision = decide(request, record, config, now or created)
+    request, record = _request(key, created, level, sen, **overrides)
+    decision = decide(request, record, shipped(), now or created)
     did = decision_id(decision)
     return plan_writes(decision, did, {}, f"test-{key}", now or created).property
+
+
+def keep_decision(client, key: str, created: datetime, level: str = "L3", sen: str = "SEN-10000001",
+                  now: datetime | None = None, **overrides) -> None:
+    """The decision kept with its inputs as the triage task keeps it (worker/recent_decisions.py)."""
+    request, record = _request(key, created, level, sen, **overrides)
+    at = now or created
+    recent_decisions.record(client, DecisionInputs(request, record, None, at), decide(request, record, shipped(), at))
 
 
 def put(client, key: str, created: datetime, level: str = "L3", summary: str = "Something broke",

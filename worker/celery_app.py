@@ -69,6 +69,7 @@ def make_celery(settings: Settings | None = None) -> Celery:
     from worker import timekeeper  # noqa: F401 (starts the clock loop in the beat process, on beat_init)
     from worker.heartbeats import Heartbeat
     import worker.warmup  # noqa: F401  (connects its worker_init handler)
+    import worker.node  # noqa: F401  (names the node its marks carry, on worker_init)
 
     app.steps["consumer"].add(Heartbeat)
     return app

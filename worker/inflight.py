@@ -12,12 +12,18 @@ make a second run harmless: it finishes what the first left, or finds it done.
 Worst case from a kill to the task queued again: the lease (30 s, renewed every 10 s, so a mark
 is at most 30 s ahead when its worker dies) plus one tick of the clock (1 s by default), then its
 turn in the triage queue. README "Exactly once" states it.
+
+Faster when the death is seen: a running triage names its node (worker/node.py) and its issue
+lock beside its mark (`psw:triage:inflight:holders`), and the supervisor that reaped a node hands
+its marks back at once (worker/node.hand_back). A triage waiting out a retry countdown names no
+node until one takes its delayed message.
 """
 from __future__ import annotations
 
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import redis
@@ -27,33 +33,58 @@ from worker.metrics import RECOVERED
 log = logging.getLogger(__name__)
 
 KEY = "psw:triage:inflight"
+HOLDERS = KEY + ":holders"  # member -> who runs it: {"node", "lock", "token"} (JSON)
 
-# KEYS: in-flight zset, queue list. ARGV: member, task message. Removing the mark and queueing
-# the task happen together: two beats never both queue it, and a crash never drops it.
+# KEYS: marks zset, queue list, holders hash. ARGV: member, task message. Removing the mark and
+# queueing the task happen together: two beats never both queue it, and a crash never drops it.
 _TAKE_AND_QUEUE = """
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+  redis.call('HDEL', KEYS[3], ARGV[1])
   redis.call('LPUSH', KEYS[2], ARGV[2])
   return 1
 end
 return 0
 """
 
+@dataclass(frozen=True)
+class Holder:
+    """The node running a triage, and the issue lock (key and token) it holds or is taking."""
+
+    node: str
+    lock: str
+    token: str
+
+    def encoded(self) -> str:
+        return json.dumps({"node": self.node, "lock": self.lock, "token": self.token}, separators=(",", ":"))
+
 
 def take_and_queue(client: redis.Redis, key: str, queue: str, task_member: str, message: bytes) -> bool:
-    """Remove `task_member` from the sorted set `key` and push `message`, both or neither."""
-    return bool(client.eval(_TAKE_AND_QUEUE, 2, key, queue, task_member, message))
+    """Remove `task_member` from the sorted set `key` (and its holder) and push `message`, both or
+    neither."""
+    return bool(client.eval(_TAKE_AND_QUEUE, 3, key, queue, key + ":holders", task_member, message))
 
 
 def member(task_name: str, args: list) -> str:
     return json.dumps([task_name, list(args)], separators=(",", ":"))
 
 
-def hold(client: redis.Redis, task_member: str, until: datetime) -> None:
-    client.zadd(KEY, {task_member: until.timestamp()})
+def hold(client: redis.Redis, task_member: str, until: datetime, holder: Holder | None = None) -> None:
+    """Stretch the mark to `until`; `holder`: the node running it now (None: nobody runs it,
+    it waits for a retry)."""
+    pipe = client.pipeline()
+    pipe.zadd(KEY, {task_member: until.timestamp()})
+    if holder is None:
+        pipe.hdel(HOLDERS, task_member)
+    else:
+        pipe.hset(HOLDERS, task_member, holder.encoded())
+    pipe.execute()
 
 
 def release(client: redis.Redis, task_member: str) -> None:
-    client.zrem(KEY, task_member)
+    pipe = client.pipeline()
+    pipe.zrem(KEY, task_member)
+    pipe.hdel(HOLDERS, task_member)
+    pipe.execute()
 
 
 def requeue_overdue(client: redis.Redis, now: datetime, queue: str,

@@ -64,6 +64,9 @@ class Snapshot:
     # How long the oldest due reminder has waited, unclaimed or queued on the time lane unfired
     # (0: none waits).
     reminder_wait: float
+    # Each queue's length and the age of its oldest message (None: empty, or no stamp), for the
+    # console's health page; `queue_length` and `oldest_queued_age` are their total and maximum.
+    queues: dict[str, tuple[int, float | None]] = field(default_factory=dict)
 
 
 def _age(now: float, raw) -> float | None:
@@ -85,12 +88,13 @@ def snapshot(client: redis.Redis, queues: Iterable[str], now: float) -> Snapshot
     replies = pipe.execute()
     beats, (beat, consumed), rest = replies[:len(names)], replies[len(names):len(names) + 2], replies[len(names) + 2:]
     workers = {name.decode()[len(WORKER_KEY):]: _age(now, raw) for name, raw in zip(names, beats) if raw is not None}
-    length, oldest, firing_wait = 0, None, 0.0
+    length, oldest, firing_wait, each = 0, None, 0.0, {}
     for i, queue in enumerate(queues):
         length += rest[2 * i]
         stamp = queued_at(rest[2 * i + 1]) if rest[2 * i + 1] is not None else None
-        if stamp is not None:
-            age = max(0.0, now - stamp)
+        age = None if stamp is None else max(0.0, now - stamp)
+        each[queue] = (rest[2 * i], age)
+        if age is not None:
             oldest = age if oldest is None else max(oldest, age)
             if queue == TIME_QUEUE:  # claimed, but no time-lane worker took it
                 firing_wait = age
@@ -98,7 +102,7 @@ def snapshot(client: redis.Redis, queues: Iterable[str], now: float) -> Snapshot
     unclaimed = max(0.0, now - due[0][1]) if due else 0.0
     return Snapshot(now=now, workers=workers, beat_age=_age(now, beat), queue_length=length,
                     oldest_queued_age=oldest, consumed_age=_age(now, consumed),
-                    reminder_wait=max(unclaimed, firing_wait))
+                    reminder_wait=max(unclaimed, firing_wait), queues=each)
 
 
 @dataclass(frozen=True)

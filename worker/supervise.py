@@ -10,6 +10,12 @@ finish), then a fresh start at once, with no backoff. The supervisor does it rat
 HUP on because Celery handles HUP only on some platforms and only without a terminal (a worker
 re-execs itself on Linux, warns and goes on under macOS, and dies of it on a terminal); beat has
 no HUP handler at all.
+
+Once the child and its group are gone, and before the next start, the supervisor hands back what
+the dead node held (worker/node.py `hand_back`, for `<host>:<child pid>`): the clock queues it
+again at its next tick instead of after 30 s.
+It knows the node is dead, having reaped it; compose and Kubernetes restart a container without
+this, and the lease brings the triages back there.
 """
 from __future__ import annotations
 
@@ -17,7 +23,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 MAX_BACKOFF = 30.0
 STEADY = 60.0  # a child that ran this long resets the backoff
@@ -26,11 +35,19 @@ STEADY = 60.0  # a child that ran this long resets the backoff
 # after its SIGTERM, and a child in a session of its own would live on unsupervised. Its task is
 # handed out again (acks_late, the in-flight marks).
 STOP_GRACE = 4.0
+# How long the supervisor waits for the dead child's group to be gone (its pool processes, killed
+# with it) before it hands the node's triages back: none of them may write a mark after that.
+GONE_WAIT = 2.0
+# How long a hand back that failed (Redis away) is tried again, once a second: about the lease.
+HAND_BACK_PATIENCE = 30.0
 
 
 class Supervisor:
-    def __init__(self, argv: list[str], name: str, out=sys.stderr):
-        self.argv, self.name, self.out = argv, name, out
+    def __init__(self, argv: list[str], name: str, out=sys.stderr,
+                 on_exit: Callable[[int], int] | None = None):
+        """`on_exit(pid)`: called once the child `pid` and its group are gone; returns how many
+        tasks it handed back."""
+        self.argv, self.name, self.out, self.on_exit = argv, name, out, on_exit
         self.child: subprocess.Popen | None = None
         self.stopping = False
         self.stop_deadline = float("inf")
@@ -70,6 +87,7 @@ class Supervisor:
             self.child = subprocess.Popen(self.argv, start_new_session=True)
             code = self._wait()
             self._signal_group(signal.SIGKILL)  # leftovers of the group: never orphans
+            self._hand_back(self.child.pid)
             if self.stopping:
                 return code if code >= 0 else 0
             if self.reloading:
@@ -87,6 +105,39 @@ class Supervisor:
                 return 0
             backoff = min(MAX_BACKOFF, backoff * 2)
 
+    def _hand_back(self, pid: int) -> None:
+        if self.on_exit is None:
+            return
+        deadline = time.monotonic() + GONE_WAIT
+        while group_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if group_alive(pid):
+            self.say(f"process group {pid} still running {GONE_WAIT:g} s after SIGKILL: its tasks wait for their lease")
+            return
+        try:
+            handed = self.on_exit(pid)
+        except Exception as exc:  # Redis away (often why the child died): tried again meanwhile
+            self.say(f"could not hand back the tasks of pid {pid} ({type(exc).__name__}); trying again "
+                     f"for {HAND_BACK_PATIENCE:g} s while the next one starts")
+            threading.Thread(target=self._hand_back_later, args=(pid,), name=f"hand back {pid}", daemon=True).start()
+            return
+        if handed:
+            self.say(f"handed back {handed} task(s) pid {pid} held")
+
+    def _hand_back_later(self, pid: int) -> None:
+        # The dead node's marks still name it, so a hand back that comes late is as safe as one at
+        # once; past the patience their lease and MIN_AGE have brought them back anyway.
+        deadline = time.monotonic() + HAND_BACK_PATIENCE
+        while time.monotonic() < deadline:
+            time.sleep(1.0)
+            try:
+                handed = self.on_exit(pid)
+            except Exception:
+                continue
+            self.say(f"handed back {handed} task(s) pid {pid} held, once Redis answered")
+            return
+        self.say(f"could not hand back the tasks of pid {pid}; they wait for their lease")
+
     def _wait(self) -> int:
         while True:
             try:
@@ -100,6 +151,38 @@ class Supervisor:
                 continue
 
 
+def group_alive(pgid: int) -> bool:
+    """Whether a process of group `pgid` still runs (a zombie waiting for init does not)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    for entry in proc.iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+                return True
+    return False
+
+
+def hand_back_to(redis_url: str) -> Callable[[int], int]:
+    """`on_exit` for a Celery node: what it held handed back in the Redis at `redis_url`."""
+    import redis
+
+    from worker import clock, node
+
+    client = redis.Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=2)
+    return lambda pid: node.hand_back(client, node.name(pid), clock.now())
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     name = "process"
@@ -110,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args:
         print("usage: python -m worker.supervise [--name NAME] -- COMMAND [ARG...]", file=sys.stderr)
         return 2
-    return Supervisor(args, name).run()
+    url = os.environ.get("REDIS_URL", "").strip()
+    return Supervisor(args, name, on_exit=hand_back_to(url) if url else None).run()
 
 
 if __name__ == "__main__":

@@ -10,10 +10,10 @@ import redis
 from celery import shared_task
 from celery.exceptions import Retry, SoftTimeLimitExceeded
 
-from worker import clock, inflight, unstarted
+from worker import clock, inflight, node, recent_decisions, unstarted
 from worker.bodies import mapping, text
 from worker.config.live import NoUsableConfig
-from worker.entitlement.sources import EntitlementSourceUnavailable
+from worker.entitlement.sources import EntitlementSourceUnavailable, fresh
 from worker.jira.errors import JiraError
 from worker.metrics import TASKS, TRIAGE_WRITES
 from worker.jira.retry import countdown_cap
@@ -33,21 +33,31 @@ TRANSIENT = (JiraError, EntitlementSourceUnavailable, SoftTimeLimitExceeded, NoU
 
 
 def run_triage(task, name: str, issue: dict, delivery_id: str, read_first: bool = False,
-               agent_priority: bool = False) -> dict:
+               agent_priority: bool = False, requested_by: str | None = None) -> dict:
     """One triage of one issue at a time (worker/triage_guard.py), marked in flight while it runs
-    (worker/inflight.py) so that a lost worker's task is queued again within about a minute."""
+    (worker/inflight.py) so that a lost worker's task is queued again within about a minute, at
+    once when its node's supervisor sees it die (the mark names the node and the issue lock)."""
     svc = services()
     in_flight = inflight.member(task.name, list(task.request.args or ()))
-    hold = lambda wait=0.0: inflight.hold(svc.redis, in_flight, inflight.deadline(clock.now(), LEASE, wait))  # noqa: E731
-    hold()
+
+    def running() -> None:  # this node runs it, and holds or is taking the issue lock
+        inflight.hold(svc.redis, in_flight, inflight.deadline(clock.now(), LEASE), holder)
+
+    def waiting(countdown: float) -> None:  # a retry's delayed message: no node holds it meanwhile
+        inflight.hold(svc.redis, in_flight, inflight.deadline(clock.now(), LEASE, countdown))
+
+    guard = TriageGuard(svc.redis, issue["key"], on_renew=running)
+    holder = inflight.Holder(node.current(), guard.key, guard.token)
+    running()
     retrying = False
     try:
-        with TriageGuard(svc.redis, issue["key"], on_renew=hold):
-            return _triage_and_schedule(task, name, issue, delivery_id, read_first, agent_priority, on_retry=hold)
+        with guard:
+            return _triage_and_schedule(task, name, issue, delivery_id, read_first, agent_priority, on_retry=waiting,
+                                        requested_by=requested_by)
     except IssueBusy:
         retrying = True
         countdown = random.uniform(*BUSY_COUNTDOWN)
-        hold(countdown)
+        waiting(countdown)
         TASKS.labels(task=name, outcome="busy").inc()
         log.info("%s %s: another triage of the issue runs; again in %.1fs", name, issue["key"], countdown)
         # Not counted against MAX_RETRIES: the holder's lease bounds the wait.
@@ -71,30 +81,34 @@ def undecided_countdown(deferral: int, settings) -> float:
 
 
 def _triage_and_schedule(task, name: str, issue: dict, delivery_id: str, read_first: bool,
-                         agent_priority: bool, on_retry) -> dict:
+                         agent_priority: bool, on_retry, requested_by: str | None = None) -> dict:
     svc = services()
+    asked = {"requested_by": requested_by} if requested_by else {}
     issue_key = issue["key"]
     gateway = svc.gateway()
     config = None
     try:
         config = svc.config()
-        result = triage(issue=issue, delivery_id=delivery_id, config=config, source=svc.entitlements(),
+        # A re-triage is asked for after a record changed: it reads the source, not the cache.
+        source = fresh(svc.entitlements()) if requested_by else svc.entitlements()
+        result = triage(issue=issue, delivery_id=delivery_id, config=config, source=source,
                         gateway=gateway, redis_client=svc.redis, now=clock.now(),
                         shadow=svc.settings.shadow_mode, read_first=read_first, agent_priority=agent_priority,
-                        undecided_retries=svc.settings.undecided_retries)
+                        undecided_retries=svc.settings.undecided_retries, requested_by=requested_by)
     except Exception as exc:
         failure = dict(delivery_id=delivery_id, config_version=config.version if config else "-",
                        calls=gateway.call_log)
         if not isinstance(exc, TRANSIENT):  # an odd shape or a bug: audited and counted, not a silent crash
-            return failed_unexpectedly(svc.audit, name, "triage", issue_key, exc, **audit_entry(None, **failure))
-        svc.audit.record(issue_key, "triage", **audit_entry(None, **failure, error=exc))
+            return failed_unexpectedly(svc.audit, name, "triage", issue_key, exc, **audit_entry(None, **failure), **asked)
+        svc.audit.record(issue_key, "triage", **audit_entry(None, **failure, error=exc), **asked)
         _retry(task, name, exc, on_retry)
+    _keep_for_preview(svc.redis, result)
     if result.status == "deferred":
         # Undecided: nothing written; again later (reading the issue afresh), then for a person.
         countdown = undecided_countdown(result.deferral, svc.settings)
         svc.audit.record(issue_key, "triage", **audit_entry(
             result, delivery_id=delivery_id, config_version=config.version, calls=gateway.call_log,
-            shadow=svc.settings.shadow_mode), retry_in=countdown,
+            shadow=svc.settings.shadow_mode), **asked, retry_in=countdown,
             retries_left=svc.settings.undecided_retries - result.deferral)
         TASKS.labels(task=name, outcome="deferred").inc()
         log.info("%s %s: cannot decide (%s); again in %.0fs", name, issue_key,
@@ -105,7 +119,7 @@ def _triage_and_schedule(task, name: str, issue: dict, delivery_id: str, read_fi
     repaired = delivery_id.startswith(REPAIR_REASON) and result.status == "written"
     svc.audit.record(issue_key, "triage", **audit_entry(
         result, delivery_id=delivery_id, config_version=config.version, calls=gateway.call_log,
-        shadow=svc.settings.shadow_mode), **({"repaired": True} if repaired else {}))
+        shadow=svc.settings.shadow_mode), **asked, **({"repaired": True} if repaired else {}))
     if result.status != "shadow":
         # Every time, not only after a write: a retry that finds the writes done must still
         # schedule, and a request no longer entitled must lose its reminders.
@@ -119,6 +133,15 @@ def _triage_and_schedule(task, name: str, issue: dict, delivery_id: str, read_fi
              result.decision_id, len(gateway.call_log))
     return {"status": result.status, "issue": issue_key, "decision": result.decision_id,
             "calls": len(gateway.call_log), **({"repaired": True} if repaired else {})}
+
+
+def _keep_for_preview(client, result) -> None:
+    """The decision and its inputs, for the console's config preview: material for a preview, not
+    a record anything depends on, so a Redis failure here costs the triage nothing."""
+    try:
+        recent_decisions.record(client, result.inputs, result.decision)
+    except redis.RedisError as exc:
+        log.warning("triage %s: decision not kept for the config preview (%s)", result.issue_key, type(exc).__name__)
 
 
 @shared_task(bind=True, name="worker.tasks.triage_request", acks_late=True)
@@ -137,8 +160,11 @@ def triage_request(self, delivery_id: str) -> dict:
 
 
 @shared_task(bind=True, name="worker.tasks.triage_by_key", acks_late=True)
-def triage_by_key(self, issue_key: str, reason: str, agent_priority: bool = False) -> dict:
-    """Triage a request found without a webhook (reconciliation), asked for by an admin, or
-    changed (worker/reminders/tasks.py); `agent_priority`: an agent changed its priority."""
+def triage_by_key(self, issue_key: str, reason: str, agent_priority: bool = False,
+                  requested_by: str | None = None) -> dict:
+    """Triage a request found without a webhook (reconciliation), changed
+    (worker/reminders/tasks.py), or asked for (`requested_by`: a re-triage, worker/retriage.py,
+    which queues it with a queued mark); `agent_priority`: an agent changed its priority."""
+    unstarted.started(services().redis, inflight.member(self.name, list(self.request.args or ())))
     return run_triage(self, "triage_by_key", {"key": issue_key, "fields": {}}, f"{reason}:{issue_key}",
-                      read_first=True, agent_priority=agent_priority)
+                      read_first=True, agent_priority=agent_priority, requested_by=requested_by)

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from worker import open_requests
+from worker import decision_change, open_requests
 from worker.bodies import mapping, sequence, shorten, text
 from worker.deliveries import MEMORY_SINCE_KEY
 from worker.config.models import MappingConfig
@@ -55,6 +55,8 @@ from worker.policy.decision import PROPERTY, UNDECIDED, Decision, decide
 from worker.policy.entitlement import email_would_decide, normalise_sen
 from worker.policy.facts import FACT_CHARS, RequestFacts, extract_facts
 from worker.policy.severity import LevelOverride, override_for
+from worker.recent_decisions import DecisionInputs
+from worker.routing.writes import changed_fields, holder_fields
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +105,8 @@ class TriageResult:
     property: dict[str, Any] | None = None
     writes: Writes | None = None
     deferral: int = 0  # which deferral of an undecided request this is (1 = the first)
+    inputs: DecisionInputs | None = None  # what it was decided from (worker/recent_decisions.py)
+    changes: list[str] | None = None  # a requested re-triage: what changed (worker/decision_change.py)
 
 
 class Progress:
@@ -163,12 +167,13 @@ def fields_to_read(config: MappingConfig) -> list[str]:
                             ids.request_type, ids.impact, ids.urgency) if f),
               *(f for f in (config.write_fields.level, config.write_fields.due,
                             config.write_fields.entitlement) if f),
-              *(rule.field for rule in config.out_of_scope.rules if rule.field)]
+              *(rule.field for rule in config.out_of_scope.rules if rule.field),
+              *([config.routing.team_field.id, "assignee"] if config.routing else [])]
     return list(dict.fromkeys(wanted))
 
 
 def plan_writes(decision: Decision, did: str, issue_fields: dict[str, Any], delivery_id: str,
-                now: datetime) -> Writes:
+                now: datetime, preface: str = "") -> Writes:
     labels_now = {label for label in sequence(issue_fields.get("labels")) if isinstance(label, str)}
     add = [label for label in decision.labels_add if label not in labels_now]
     remove = [label for label in decision.labels_remove if label in labels_now]
@@ -184,11 +189,23 @@ def plan_writes(decision: Decision, did: str, issue_fields: dict[str, Any], deli
     if decision.jira_priority and decision.jira_priority != current_priority:
         fields["priority"] = {"name": decision.jira_priority}
     marker = "\n" + decision_marker(did)  # kept whole: a retry looks for it before posting again
-    comment = shorten(decision.comment, COMMENT_CHARS - len(marker)) + marker
+    comment = shorten(preface + decision.comment, COMMENT_CHARS - len(marker)) + marker
     prop = {**decision.to_dict(), "decision_id": did, "delivery": delivery_id,
             "triaged_at": now.isoformat()}
     prop.pop("pending_reminders", None)
     return Writes(fields=fields, update=update if update["labels"] else {}, comment=comment, property=prop)
+
+
+def route_fields(decision: Decision, recorded: dict[str, Any] | None, issue_fields: dict[str, Any],
+                 config: MappingConfig, deployment: str) -> dict[str, Any]:
+    """The team field and assignee of the decision's holder, in the triage's one edit. Not when the
+    recorded decision already routed the request the same way: its handoffs have moved it since."""
+    if not decision.entitled or not decision.route or config.routing is None:
+        return {}
+    if mapping(recorded).get("route") == decision.route:
+        return {}
+    wanted = holder_fields(decision.route, config.routing, deployment)
+    return changed_fields(wanted, issue_fields, config.routing)
 
 
 def lookup_entitlement(source: EntitlementSource, facts: RequestFacts):
@@ -312,16 +329,33 @@ def kept_priority(recorded: dict[str, Any]) -> str | None:
 
 
 def _decide(facts: RequestFacts, recorded, *, config: MappingConfig, source: EntitlementSource,
-            gateway: JiraGateway, now: datetime, agent_priority: bool, in_progress: str | None) -> Decision:
+            gateway: JiraGateway, now: datetime, agent_priority: bool,
+            in_progress: str | None) -> tuple[Decision, DecisionInputs]:
     record = lookup_entitlement(source, facts)
     facts = with_reporter_email(facts, record, gateway)
-    return decide(facts, record, config, now, level_override(facts, recorded, config, agent_priority, in_progress))
+    override = level_override(facts, recorded, config, agent_priority, in_progress)
+    return decide(facts, record, config, now, override), DecisionInputs(facts, record, override, now)
+
+
+def redecide(*, issue_key: str, config: MappingConfig, source: EntitlementSource, gateway: JiraGateway,
+             redis_client, now: datetime) -> tuple[Decision, dict[str, Any] | None]:
+    """What a triage of the issue as it is now would decide, and the decision it holds (its
+    property, None when never triaged): reads only, for a re-triage's dry run."""
+    _, facts, recorded = _read_issue(gateway, issue_key, config)
+    decision, _ = _decide(facts, recorded, config=config, source=source, gateway=gateway, now=now,
+                          agent_priority=False, in_progress=Progress(redis_client, issue_key).override)
+    return decision, recorded or None
 
 
 def triage(*, issue: dict[str, Any], delivery_id: str, config: MappingConfig, source: EntitlementSource,
            gateway: JiraGateway, redis_client, now: datetime, shadow: bool = False,
-           read_first: bool = False, agent_priority: bool = False, undecided_retries: int = 0) -> TriageResult:
-    """Decide and write. Jira errors propagate (the task retries); progress survives them."""
+           read_first: bool = False, agent_priority: bool = False, undecided_retries: int = 0,
+           requested_by: str | None = None) -> TriageResult:
+    """Decide and write. Jira errors propagate (the task retries); progress survives them.
+
+    `requested_by`: a re-triage someone asked for (worker/retriage.py; read_first): the comment
+    begins with who asked and what changed against the recorded decision, and is left out when
+    nothing an agent acts on changed (a new config version alone)."""
     issue_key = issue["key"]
     progress = Progress(redis_client, issue_key)
     deferrals = Deferrals(redis_client, issue_key)
@@ -334,16 +368,22 @@ def triage(*, issue: dict[str, Any], delivery_id: str, config: MappingConfig, so
         issue_fields, facts, recorded = _read_issue(gateway, issue_key, config)
     decide_now = lambda: _decide(facts, recorded, config=config, source=source, gateway=gateway,  # noqa: E731
                                  now=now, agent_priority=agent_priority, in_progress=progress.override)
-    decision = decide_now()
+    decision, inputs = decide_now()
     did = decision_id(decision)
     if not read and progress.other_than(did):
         # Triaged before with another decision: the body may be a stale replay (or an agent changed
         # the request since). Decide from the issue as it is now, never undo the newer state.
         issue_fields, facts, recorded = _read_issue(gateway, issue_key, config)
-        decision = decide_now()
+        decision, inputs = decide_now()
         did = decision_id(decision)
-    writes = plan_writes(decision, did, issue_fields, delivery_id, now)
-    result = TriageResult(issue_key, "unchanged", decision, did, property=writes.property)
+    changes = None
+    if requested_by is not None:
+        changes = decision_change.changes(decision_change.summary(recorded), decision_change.summary(decision.to_dict()))
+    preface = decision_change.preface(requested_by, changes) if changes else ""
+    writes = plan_writes(decision, did, issue_fields, delivery_id, now, preface)
+    writes.fields.update(route_fields(decision, recorded, issue_fields, config, gateway.deployment))
+    result = TriageResult(issue_key, "unchanged", decision, did, property=writes.property, inputs=inputs,
+                          changes=changes)
 
     if decision.outcome == UNDECIDED and (recorded or {}).get("decision_id") != did \
             and not progress.complete(did) and deferrals.count(did) < undecided_retries:
@@ -376,6 +416,8 @@ def triage(*, issue: dict[str, Any], delivery_id: str, config: MappingConfig, so
     if not progress.done(did, "commented"):
         if progress.done(did, "comment_sent") and _comment_exists(gateway, issue_key, did):
             log.info("triage %s: comment for decision %s already posted", issue_key, did)
+        elif changes == []:
+            log.info("triage %s: re-triage changes nothing an agent acts on; no comment", issue_key)
         else:
             progress.mark(did, *done, "comment_sent")
             done = []
@@ -440,6 +482,8 @@ def audit_entry(result: TriageResult | None, *, delivery_id: str, config_version
             entry["writes" if result.status == "written" else "would_write"] = result.writes.as_audit()
         if result.rejected_fields:
             entry["rejected_fields"] = result.rejected_fields
+        if result.changes is not None:
+            entry["changes"] = result.changes
     if error is not None:
         entry.update(outcome="error", error=f"{type(error).__name__}: {error}")
     return entry

@@ -14,6 +14,11 @@ worker/inflight.py, score: when it was queued), in the same script that queues i
 (the queue is first in, first out, so such a message has left it) and older than MIN_AGE (time
 for a worker to start what it took). A message a slow worker had merely reserved may so run
 twice: the per-issue triage lock, the resumable progress and the markers make that harmless.
+
+A node that takes a marked message names itself on the mark (`psw:queued:holders`, worker/node.py
+`taken`), so the supervisor that reaped it hands the marks it had taken back at once
+(worker/node.hand_back) rather than after MIN_AGE. One taken by a dying node before it could say
+so waits for MIN_AGE, as before.
 """
 from __future__ import annotations
 
@@ -29,12 +34,16 @@ from worker.liveness import queued_at
 log = logging.getLogger(__name__)
 
 KEY = "psw:queued"
+HOLDERS = KEY + ":holders"  # member -> the node that took its message
 MIN_AGE = timedelta(seconds=30)
 
 
 def started(client: redis.Redis, task_member: str) -> None:
     """The task of this mark began: it is no longer only queued."""
-    client.zrem(KEY, task_member)
+    pipe = client.pipeline()
+    pipe.zrem(KEY, task_member)
+    pipe.hdel(HOLDERS, task_member)
+    pipe.execute()
 
 
 def requeue_unstarted(client: redis.Redis, now: datetime, queue: str,

@@ -6,7 +6,8 @@ stylesheet, no JavaScript needed) over what the worker keeps in Redis; no Jira c
 - the board (board.py): open Priority Support requests, most urgent first, from the index the
   worker keeps (worker/open_requests.py), with breach counts;
 - a request (request_page.py, clock_svg.py): the decision and every entitlement check, a picture
-  of the SLA clock on the level's calendar, the audit trail.
+  of the SLA clock on the level's calendar, the audit trail;
+- the service (service_views.py): its health on one page (health_page.py).
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ csrf = CSRFProtect()
 
 
 def init_app(app: Flask, settings: Settings) -> None:
-    from app.console import auth, views
+    from app.console import auth, retriage_page, service_views, views  # noqa: F401 (their routes)
 
     auth.configure(app, settings)
     # CSRF is checked by the console's own before_request (views.py), not app-wide: the webhook

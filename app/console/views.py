@@ -179,6 +179,29 @@ def _next_reminders(shown, now: float) -> dict[str, str]:
     return {key: text for key, (_, text) in found.items()}
 
 
+# Offered on the board's zone picker; any IANA zone may be typed.
+VIEWER_ZONES = ("UTC", "America/Los_Angeles", "America/New_York", "America/Sao_Paulo", "Europe/London",
+                "Europe/Amsterdam", "Europe/Berlin", "Asia/Kolkata", "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney")
+
+
+def _viewer_zone() -> str:
+    """The zone the viewer reads due times in: `?zone=` (then remembered in the session), else the
+    session's, else UTC. No JavaScript: the board's filter form sends it."""
+    given = request.args.get("zone", "").strip()
+    if not given:
+        kept = session.get("zone")
+        return kept if isinstance(kept, str) else "UTC"
+    try:
+        if len(given) > 64:
+            raise ValueError(given)
+        zone_named(given)
+    except ValueError:
+        raise board.FilterError(f"zone: {board._shown(given)} is not a time zone; give an IANA name such as "
+                                "Europe/Amsterdam, America/New_York or UTC") from None
+    session["zone"] = given
+    return given
+
+
 def _parsed_rows() -> open_requests.ParsedRows:
     return current_app.extensions.setdefault("psw_console_rows", open_requests.ParsedRows())
 
@@ -194,6 +217,7 @@ def board_page():
     config = _config()
     try:
         filters = board.Filters.parse(request.args, config.levels, config.regions)
+        viewer = _viewer_zone()
         page = int(request.args.get("page", "1") or "1")
         if not 1 <= page <= MAX_PAGE:
             raise ValueError
@@ -212,6 +236,7 @@ def board_page():
         answer = responded.get(row["key"])
         lines.append({
             "row": row, "state": state, "link": jira_link(row["key"]), "due": _when(row["due"], row["zone"]),
+            "due_viewer": _when(row["due"], viewer)["local"],
             "left": "-" if state == board.RESPONDED else _time_left(config, row, now),
             "next": reminders.get(row["key"]) or ("-" if state == board.RESPONDED else "none waiting"),
             "responded": _when(answer["at"], "UTC")["utc"] if answer else None,
@@ -220,7 +245,8 @@ def board_page():
     # One prefix for every row: url_for per row is measurable. Keys are Jira's (PS-123), escaped by Jinja.
     request_base = url_for("console.request_view", issue_key="PS-1")[:-len("PS-1")]
     return _page("board.html", board=built, lines=lines, filters=filters, page=page, pages=pages, request_base=request_base,
-                 levels=list(config.levels), regions=list(config.regions), states=board.STATES,
+                 levels=list(config.levels), regions=list(config.regions), states=board.STATES, viewer=viewer,
+                 viewer_zones=sorted({*VIEWER_ZONES, *(r.zone for r in config.regions.values())}),
                  now=_when(now.timestamp(), "UTC")["utc"], args={k: v for k, v in request.args.items() if k != "page"})
 
 

@@ -55,3 +55,26 @@ def test_a_missing_file(tmp_path):
     result = run(tmp_path / "nope.yaml")
     assert result.exit_code == 1
     assert result.output.startswith(f"{tmp_path / 'nope.yaml'}: cannot read the file")
+
+
+def test_routing_problems_are_reported_with_their_lines(tmp_path):
+    path = tmp_path / "mapping.yaml"
+    shutil.copy(default_config_path().parent / "entitlements.yaml", tmp_path)
+    path.write_text(SHIPPED.replace("    APAC:\n      team: Priority Support APAC", "    APCA:\n      team: Priority Support APAC")
+                    .replace("  weekend: [L1]", "  weekend: [L1, L3]"))
+    result = run(path)
+    assert result.exit_code == 1
+    weekend = SHIPPED.splitlines().index("routing:") + 1
+    assert f"{path}:{weekend}: routing: weekend: L3 must also be in follow_the_sun" in result.output
+    path.write_text(SHIPPED.replace("    APAC:\n      team: Priority Support APAC", "    APCA:\n      team: Priority Support APAC")
+                    .replace('      shifts: {mon-fri: "08:00-17:00"}', '      shifts: {mon-fri: "17:00-08:00"}', 1))
+    lines = run(path).output.splitlines()
+    amer_shifts = SHIPPED.splitlines().index('      shifts: {mon-fri: "08:00-17:00"}') + 1
+    assert lines[0] == (f"{path}:{amer_shifts}: routing.regions.AMER.shifts: "
+                        "mon-fri: working hours '17:00-08:00' end before they start")
+    path.write_text(SHIPPED.replace("    APAC:\n      team: Priority Support APAC", "    APCA:\n      team: Priority Support APAC"))
+    lines = run(path).output.splitlines()
+    apca = SHIPPED.splitlines().index("    APAC:", SHIPPED.splitlines().index("routing:")) + 1
+    assert f"{path}:{apca}: routing.regions.APCA: unknown region 'APCA' (regions: AMER, APAC, EMEA)" in lines
+    assert any("routing.regions: region APAC has no Priority Support team" in line for line in lines), lines
+    assert lines[-1] == "2 problems found"

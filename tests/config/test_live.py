@@ -1,9 +1,12 @@
 """The running config follows valid edits of its file and outlives invalid ones, even restarts."""
 from __future__ import annotations
 
-import pytest
+from datetime import datetime, timedelta, timezone
 
-from worker.config.live import LiveConfig, NoUsableConfig
+import pytest
+import time_machine
+
+from worker.config.live import LiveConfig, NoUsableConfig, versions_seen
 
 
 def edit(path, old, new):
@@ -55,3 +58,19 @@ def test_the_file_is_not_reread_before_the_interval(config_file, redis_client):
     edit(config_file, "jira_priority: Highest", "jira_priority: High")
     assert live.current().version == before
     assert live.reload() is True  # SIGHUP-style forced look
+
+
+def test_every_version_that_took_over_is_noted_with_when(config_file, redis_client):
+    start = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+    with time_machine.travel(start, tick=False):
+        live = LiveConfig(config_file, redis_client, check_interval=0)
+        first = live.current().version
+    with time_machine.travel(start + timedelta(hours=1), tick=False):
+        edit(config_file, "jira_priority: Highest", "jira_priority: High")
+        second = live.current().version
+    with time_machine.travel(start + timedelta(hours=2), tick=False):
+        edit(config_file, "jira_priority: High\n", "jira_priority: Highest\n")
+        assert live.current().version == first  # back to the first
+    hour = 3600
+    assert versions_seen(redis_client) == [(first, start.timestamp(), start.timestamp() + 2 * hour),
+                                           (second, start.timestamp() + hour, start.timestamp() + hour)]

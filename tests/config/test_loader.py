@@ -226,3 +226,15 @@ def test_working_hours_with_several_spans_and_midnight():
         parse_working_hours({"mon": ["08:00-12:00", "11:00-13:00"]})
     with pytest.raises(ValueError, match="mon is given more than once"):
         parse_working_hours({"mon-fri": "09:00-17:00", "mon": "18:00-20:00"})
+
+
+@pytest.mark.parametrize("text, line, message", [
+    ("levels:\n  L1: \x00\x01\x02", 2, "invalid YAML: special characters are not allowed (U+0000): is this a text file?"),
+    ("[" * 5000 + "]" * 5000, None, "invalid YAML: nested too deeply to read"),
+    ("a:\n" + "".join("  " * n + "- \n" for n in range(1, 3000)), None, "invalid YAML: nested too deeply to read"),
+])
+def test_a_binary_or_absurdly_nested_file_is_one_clear_problem(text, line, message):
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, name="hostile.yaml")
+    [problem] = caught.value.problems
+    assert (problem.file, problem.line) == ("hostile.yaml", line) and problem.message.startswith(message)

@@ -11,7 +11,9 @@ import responses
 import time_machine
 
 from tests.http.sites import CLOUD
+from worker import recent_decisions
 from worker.jira.gateway import JiraGateway
+from worker.policy.severity import LevelOverride
 from worker.reminders.events import ChangeRules, body_field_id, classify
 from worker.reminders.store import ReminderStore
 from worker.tasks import triage_by_key
@@ -114,6 +116,10 @@ def test_the_task_writes_schedules_and_audits_the_override(worker_services, redi
     [entry] = [e for e in svc.audit.entries("PS-101") if e["kind"] == "triage"]
     assert (entry["outcome"], entry["level"], entry["level_override"]) == (
         "written", "L1", "an agent set the Jira priority to 'Highest'")
+    # Kept with what it was decided from, for the console's config preview (worker/recent_decisions.py).
+    [kept] = recent_decisions.latest(redis_client, 5)
+    assert (kept.inputs.facts.issue_key, kept.inputs.override, kept.outline["level"]) == (
+        "PS-101", LevelOverride("L1", "Highest"), "L1")
     scheduled = ReminderStore(redis_client).scheduled("PS-101", ["50", "75", "90", "100"])
     # L1 around the clock from 10:00: 50 % at 10:30, ..., 100 % at 11:00.
     assert {code: datetime.fromtimestamp(at, timezone.utc).strftime("%H:%M") for code, (_, at) in scheduled.items()} \

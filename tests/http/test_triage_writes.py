@@ -45,14 +45,17 @@ def test_cloud_entitled_l1_writes_exact_bodies(rsps, config, source, redis_clien
     assert result.status == "written"
     assert sent(edit) == {
         "fields": {"customfield_10110": "L1", "customfield_10111": "2026-11-26T11:00:00.000+0000",
-                   "customfield_10112": "entitled", "priority": {"name": "Highest"}},
+                   "customfield_10112": "entitled", "priority": {"name": "Highest"},
+                   # Routing (worker/routing/): in the same edit, the team on shift and one of its engineers.
+                   "customfield_10113": {"value": "Priority Support EMEA"},
+                   "assignee": {"accountId": "712020:a5f704e5-f148-5db2-8850-68ba8ee994d8"}},
         "update": {"labels": [{"add": "priority-support"}, {"add": "ps-l1"}]},
     }
     assert edit.calls[0].request.params == {"notifyUsers": "false"}
     posted = sent(comment)
     assert posted["public"] is False
     assert posted["body"].startswith("Priority Support triage: ENTITLED.")
-    assert "L1 phone support: the EMEA Priority Support line is +31 20 555 0100." in posted["body"]
+    assert "L1 phone support: the EMEA Priority Support line is +31 20 555 0100 (its office is on shift now)." in posted["body"]
     assert "2026-11-26 12:00 CET (Europe/Amsterdam), 2026-11-26 11:00 UTC" in posted["body"]
     assert posted["body"].endswith(f"(psw-triage: decision {result.decision_id})")
     stored = sent(prop)
@@ -73,7 +76,8 @@ def test_data_center_entitled_capped_l3_writes_exact_bodies(rsps, config, source
     assert all(c.request.headers["Authorization"].startswith("Bearer ") for c in rsps.calls)
     assert sent(edit) == {
         "fields": {"customfield_10110": "L3", "customfield_10111": "2026-11-27T10:00:00.000+0000",
-                   "customfield_10112": "entitled", "priority": {"name": "Medium"}},
+                   "customfield_10112": "entitled", "priority": {"name": "Medium"},
+                   "customfield_10113": {"value": "Priority Support EMEA"}, "assignee": {"name": "emil.emea"}},
         "update": {"labels": [{"add": "priority-support"}, {"add": "ps-l3"}]},
     }
     assert sent(comment) == {"body": result.writes.comment, "public": False}

@@ -80,11 +80,29 @@ def web(env: dict[str, str], port: int, log_dir: Path) -> Service:
     return service
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (a supervisor's child, a worker's pool)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return sorted(found)
+
+
 def worker(env: dict[str, str], log_dir: Path, name: str = "worker", concurrency: int = 1,
-           queue: str = QUEUE) -> Service:
+           queue: str = QUEUE, supervised: bool = False) -> Service:
+    """`supervised`: inside `python -m worker.supervise`, as `psw run` starts it (the Service's
+    process is then the supervisor, the node's main process its child)."""
     argv = [str(BIN / "celery"), "--app", "worker.celery_app", "worker", "--loglevel=INFO",
             f"--queues={queue}", f"--concurrency={concurrency}", f"--hostname={name}@%h",
             "--without-gossip", "--without-mingle"]
+    if supervised:
+        argv = [sys.executable, "-m", "worker.supervise", "--name", name, "--", *argv]
     service = Service(name, argv, env, log_dir / f"{name}.log").start()
     service.wait_for_log("ready.", timeout=60)
     return service

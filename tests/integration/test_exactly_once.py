@@ -3,6 +3,8 @@ stack: the simulator, gunicorn, real `celery worker` processes, the test Redis."
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
 import time
 
@@ -18,7 +20,7 @@ from tests.integration.conftest import ENTITLED
 from worker.celery_app import QUEUE, make_celery
 from worker.queueing import task_message
 from worker.settings import Settings
-from worker.triage_guard import LEASE
+from worker.triage_guard import LEASE, lock_key
 
 AGENT = "agent@example.com"
 
@@ -130,6 +132,38 @@ def test_a_killed_workers_triage_is_queued_again_by_the_clock_within_its_lease(s
     # The lease, one tick of the clock, and the survivor's own triage (a few Jira calls).
     assert picked_up <= LEASE.total_seconds() + 1 + 5, picked_up
     assert "recovery: 1 triage task(s) of a lost worker queued again" in beat.log()
+    assert len(triage_comments(sim, key)) == 1
+
+
+def test_a_supervised_workers_triage_is_handed_back_when_its_main_process_is_killed(sim, fresh, web, sweep_env,
+                                                                                    tmp_path):
+    """Issue 11: as above, but the node runs under its supervisor (as `psw run` starts it) and only
+    its main process is SIGKILLed, as the chaos run does. The supervisor reaps it, hands back its
+    triage (the mark falls due, the issue lock held by the dead triage is dropped) and starts a new
+    node; the clock queues the triage at its next tick, well before the lease would have."""
+    env = {**sweep_env, "CELERY_VISIBILITY_TIMEOUT": "600"}
+    started = [processes.beat(env, tmp_path), processes.worker(env, tmp_path, name="doomed", supervised=True)]
+    beat, node = started
+    try:
+        sim.add_fault("PUT", r"/rest/api/2/issue/PS-\d+$", status=None, delay=4.0, times=1)
+        key = sim.create_request(severity="L1", **ENTITLED)["issueKey"]
+        node.wait_for_log("Task worker.tasks.triage_request[", timeout=10)
+        time.sleep(1.0)
+        [main] = processes.children(node.process.pid)
+        assert fresh.exists(lock_key(key))  # the dead triage holds the issue
+        os.kill(main, signal.SIGKILL)  # the pool process running the triage dies with its group
+        killed = time.monotonic()
+        sim.wait_for(lambda: triaged(sim, key), timeout=LEASE.total_seconds() + 20)
+        picked_up = time.monotonic() - killed
+    finally:
+        for service in reversed(started):
+            service.stop()
+    print(f"supervised node's main process killed mid-triage: triaged again {picked_up:.1f} s after the kill")
+    assert f"handed back 1 task(s) pid {main} held" in node.log()
+    assert "recovery: 1 triage task(s) of a lost worker queued again" in beat.log()
+    # The restart (1 s backoff, a node starting), one tick and the triage: half the lease at most,
+    # where waiting out the lease took 30-31 s (the test above).
+    assert picked_up < LEASE.total_seconds() / 2, picked_up
     assert len(triage_comments(sim, key)) == 1
 
 

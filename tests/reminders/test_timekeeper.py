@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
+import socket
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -13,12 +15,13 @@ import time_machine
 from celery.signals import beat_init
 
 from tests.reminders.conftest import decision_property, make_services
-from worker import inflight, timekeeper
+from worker import inflight, node, timekeeper, unstarted
 from worker.celery_app import QUEUE, TIME_QUEUE, celery
 from worker.embedded_redis import free_port
 from worker.reminders import schedule_for_decision
 from worker.settings import Settings
 from worker.timekeeper import Timekeeper
+from worker.triage_guard import lock_key
 
 UTC = timezone.utc
 CREATED = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
@@ -67,6 +70,63 @@ def test_a_lost_workers_triage_is_queued_again_once_even_by_two_clocks(redis_url
     assert [(name, args) for name, args, _ in queued(redis_client, QUEUE)] == [(TRIAGE, ["d-lost"])]
     assert redis_client.zrange(inflight.KEY, 0, -1) == [running.encode()]
     assert redis_client.llen(TIME_QUEUE) == 0
+
+
+def test_a_dead_nodes_work_is_handed_back_at_once_and_a_live_nodes_never(redis_url, redis_client):
+    """worker/node.hand_back, what a supervisor calls for the node whose main process it reaped."""
+    now = datetime.now(UTC)
+    lease = now + timedelta(seconds=25)  # renewed 5 s ago: the lease alone would wait 25 s more
+    marks = {m: inflight.member(TRIAGE, [m]) for m in (
+        "dead", "dead-lost-lock", "live", "waiting", "waiting-taken", "queued-dead", "queued-live", "queued")}
+    inflight.hold(redis_client, marks["dead"], lease, inflight.Holder("host:41", lock_key("PS-1"), "t-dead"))
+    inflight.hold(redis_client, marks["dead-lost-lock"], lease, inflight.Holder("host:41", lock_key("PS-2"), "t-old"))
+    inflight.hold(redis_client, marks["live"], lease, inflight.Holder("host:4100", lock_key("PS-3"), "t-live"))
+    # Retries waiting out a 3 s countdown: nobody holds one until a node takes its delayed message.
+    inflight.hold(redis_client, marks["waiting"], lease + timedelta(seconds=8))
+    inflight.hold(redis_client, marks["waiting-taken"], lease + timedelta(seconds=8))
+    node.taken(redis_client, marks["waiting-taken"], "host:41")
+    # Intake's marks (worker/unstarted.py), just queued: two taken off the queue, one still there.
+    for name in ("queued-dead", "queued-live", "queued"):
+        redis_client.zadd(unstarted.KEY, {marks[name]: now.timestamp()})
+    node.taken(redis_client, marks["queued-dead"], "host:41")
+    node.taken(redis_client, marks["queued-live"], "host:4100")
+    node.taken(redis_client, marks["dead"], "host:41")  # running: its holder stays the running one
+    redis_client.set(lock_key("PS-1"), "t-dead")
+    redis_client.set(lock_key("PS-2"), "t-another-triage")  # lapsed and taken by a live triage since
+    redis_client.set(lock_key("PS-3"), "t-live")
+
+    assert node.hand_back(redis_client, "host:41", now) == 4
+    clock = Timekeeper(celery, settings_for(redis_url), redis_client)
+    assert clock.tick(now).recovered == [marks["dead"], marks["dead-lost-lock"], marks["queued-dead"]]
+    assert not redis_client.exists(lock_key("PS-1"))
+    assert redis_client.get(lock_key("PS-2")) == b"t-another-triage"
+    assert redis_client.get(lock_key("PS-3")) == b"t-live"
+    # The taken retry is queued when its countdown ends, not before; the untaken one after its lease.
+    assert clock.tick(now + timedelta(seconds=2.9)).recovered == []
+    assert clock.tick(now + timedelta(seconds=3)).recovered == [marks["waiting-taken"]]
+    assert redis_client.zrange(inflight.KEY, 0, -1) == [marks["live"].encode(), marks["waiting"].encode()]
+    assert redis_client.hkeys(inflight.HOLDERS) == [marks["live"].encode()]
+    assert sorted(redis_client.zrange(unstarted.KEY, 0, -1)) == sorted([marks["queued-live"].encode(),
+                                                                        marks["queued"].encode()])
+    assert redis_client.hgetall(unstarted.HOLDERS) == {marks["queued-live"].encode(): b"host:4100"}
+    assert node.hand_back(redis_client, "host:41", now) == 0  # once
+
+
+def test_a_triage_names_its_node_while_it_runs_and_none_while_it_waits_for_a_retry(redis_client):
+    running = inflight.member(TRIAGE, ["d-1"])
+    now = datetime.now(UTC)
+    inflight.hold(redis_client, running, now, inflight.Holder(node.current(), lock_key("PS-1"), "t"))
+    assert json.loads(redis_client.hget(inflight.HOLDERS, running)) == {
+        "node": f"{socket.gethostname()}:{os.getpid()}", "lock": lock_key("PS-1"), "token": "t"}
+    inflight.hold(redis_client, running, now + timedelta(seconds=40))  # a retry's countdown
+    assert redis_client.hget(inflight.HOLDERS, running) is None
+    inflight.hold(redis_client, running, now, inflight.Holder(node.current(), lock_key("PS-1"), "t"))
+    inflight.release(redis_client, running)
+    assert not redis_client.exists(inflight.KEY) and not redis_client.exists(inflight.HOLDERS)
+    redis_client.zadd(unstarted.KEY, {running: now.timestamp()})
+    node.taken(redis_client, running, node.current())  # off the queue, then started: no trace left
+    unstarted.started(redis_client, running)
+    assert not redis_client.exists(unstarted.KEY) and not redis_client.exists(unstarted.HOLDERS)
 
 
 def test_the_loop_ticks_on_its_own_and_outlives_a_redis_that_goes_away(redis_url, redis_client, caplog):

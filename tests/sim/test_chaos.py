@@ -59,6 +59,26 @@ def test_rest_calls_meet_429_with_retry_after_and_500_and_the_control_api_report
     assert control.get(f"/_sim/issues/{key}").status_code == 200
 
 
+def test_a_spared_request_meets_no_fault_from_its_first_call_and_the_others_still_do(sim, http, receiver):
+    """A chaos run's probe: its triage's calls meet none of the odds, whatever they are."""
+    control = Client(sim.url)
+    control.post("/_sim/chaos", json={"seed": 2, "server_error": 1.0})
+    spared = control.post("/_sim/requests", json={**ENTITLED, "chaos_spared": True}).json()
+    other = control.post("/_sim/requests", json=ENTITLED).json()["issueKey"]
+    sim.wait_for_webhooks()
+    assert receiver.events() == ["jira:issue_created", "jira:issue_created"]  # its webhook still sent
+    assert http.get(f"/rest/api/2/issue/{spared['issueKey']}").status_code == 200
+    assert http.get(f"/rest/api/2/issue/{spared['issueId']}/comment").status_code == 200
+    assert http.put(f"/rest/api/2/issue/{spared['issueKey']}/properties/p", json=1).status_code == 201
+    assert http.get(f"/rest/api/2/issue/{other}").status_code == 500
+    assert http.get(f"/rest/api/2/issue/{spared['issueKey']}0").status_code == 500  # a key is a whole segment
+    counts = control.get("/_sim/chaos").json()["counts"]
+    assert counts["spared"] == 3 and counts["calls"] == counts["500"] == 2
+    assert control.post("/_sim/requests", json={**ENTITLED, "chaos_spared": "yes"}).status_code == 400
+    control.post("/_sim/chaos", json={"server_error": 1.0})  # new settings: nothing spared any more
+    assert http.get(f"/rest/api/2/issue/{spared['issueKey']}").status_code == 500
+
+
 def test_a_slow_call_is_carried_out_after_the_delay(sim, http):
     key = Client(sim.url).post("/_sim/requests", json=ENTITLED).json()["issueKey"]
     sim.set_chaos(ChaosSettings(slow=1.0, slow_seconds=0.3))
@@ -97,3 +117,16 @@ def test_an_agent_edit_through_the_control_api_fires_issue_updated(sim, receiver
     sim.wait_for_webhooks()
     assert receiver.events() == ["jira:issue_created", "jira:issue_updated"]
     assert sim.issue(key)["fields"]["summary"] == "Still down"
+
+
+def test_a_chaos_runs_probe_is_spared_and_its_load_is_not(sim, http):
+    """bench/chaos.py: the healing time is the probe's; the load meets every injected fault."""
+    from bench.chaos import KINDS, Sim, probe
+
+    sim.set_chaos(ChaosSettings(server_error=1.0))
+    bench = Sim(sim.url)
+    key, seen = probe(bench, "test", timeout=0)
+    load = bench.create(KINDS[1], "Chaos request 1")
+    assert seen is None  # nobody triages here
+    assert http.get(f"/rest/api/2/issue/{key}").status_code == 200
+    assert http.get(f"/rest/api/2/issue/{load}").status_code == 500

@@ -3,6 +3,7 @@
 The child stands in for a Celery worker or beat: it records its pid and how it ended."""
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -102,3 +103,45 @@ def test_a_child_that_outlives_the_stop_grace_is_killed_with_its_group(tmp_path)
     wait_for(lambda: not Path(f"/proc/{child}").exists() or
              Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z", timeout=3)
     assert "killing its process group" in supervisor.stderr.read()
+
+
+POOL = """
+import os, subprocess, sys
+pool = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+open(sys.argv[1], "a").write(f"{os.getpid()} {pool.pid}\\n")
+sys.exit(3)
+"""
+
+
+def test_a_dead_childs_triages_are_handed_back_once_its_group_is_gone_and_redis_away_only_delays_them(
+        tmp_path, monkeypatch):
+    """The child stands in for a Celery node's main process that dies and leaves a pool process."""
+    from worker.supervise import Supervisor, group_alive
+
+    monkeypatch.setattr(signal, "signal", lambda *_: None)  # the test's process keeps its handlers
+    script, pools = tmp_path / "node.py", tmp_path / "pools"
+    script.write_text(POOL)
+    calls = []
+
+    def on_exit(pid: int) -> int:
+        pool = dict(line.split() for line in lines(pools))[str(pid)]
+        stat = Path(f"/proc/{pool}/stat")
+        calls.append((pid, group_alive(pid), stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] not in "ZX"))
+        if pid == calls[0][0] and len([c for c in calls if c[0] == pid]) <= 2:
+            raise ConnectionError("Redis away")  # at its death and at the first retry, a second later
+        if pid != calls[0][0]:
+            supervisor.stopping = True
+        return 2
+
+    out = io.StringIO()
+    supervisor = Supervisor([sys.executable, str(script), str(pools)], "worker", out=out, on_exit=on_exit)
+    assert supervisor.run() == 3
+    wait_for(lambda: "once Redis answered" in out.getvalue())
+    first, last = calls[0][0], supervisor.child.pid
+    assert sorted(pid for pid, _, _ in calls) == sorted([first] * 3 + [last]) and first != last
+    assert all(not alive and not pool_runs for _, alive, pool_runs in calls), calls  # each group gone first
+    said = out.getvalue()
+    assert f"could not hand back the tasks of pid {first} (ConnectionError); trying again for 30 s" in said
+    assert "restart 1 in 1 s" in said  # Redis away did not hold the restart up
+    assert f"handed back 2 task(s) pid {first} held, once Redis answered" in said
+    assert f"handed back 2 task(s) pid {last} held\n" in said

@@ -5,9 +5,8 @@ from pathlib import Path
 
 import click
 
-from worker.config import ConfigError, ConfigProblem, MappingConfig, load_config
-from worker.config.loader import config_warnings, entitlement_path_problem
-from worker.entitlement.files import load_entitlements
+from worker.config import ConfigProblem
+from worker.config.report import check_file
 
 
 @click.group("config")
@@ -20,30 +19,12 @@ def command() -> None:
 def check(file: Path) -> None:
     """Validate FILE and its entitlement file; print every problem as FILE:LINE: KEY: MESSAGE and
     every warning as FILE:LINE: KEY: warning: MESSAGE. Exit 0 when valid (warnings or not), else 1."""
-    problems: list[ConfigProblem] = []
-    config: MappingConfig | None = None
-    try:
-        config = load_config(file)
-        usable, valid = config, {"entitlement", "regions"}
-    except ConfigError as exc:
-        problems += exc.problems
-        usable, valid = exc.partial, exc.valid
-    records = None
-    # The entitlement file is checked whenever the sections naming it are valid, so its problems
-    # come in the same report as the mapping file's.
-    if usable is not None and {"entitlement", "regions"} <= valid and usable.entitlement.source == "file":
-        missing = entitlement_path_problem(usable)
-        if missing is not None:
-            problems.append(missing)
-        else:
-            try:
-                records = load_entitlements(usable.resolve(usable.entitlement.path), frozenset(usable.regions))
-            except ConfigError as exc:
-                problems += exc.problems
-    for warning in config_warnings(config) if config is not None else ():
+    report = check_file(file)
+    for warning in report.warnings:
         click.echo(_as_warning(warning), err=True)
-    if problems:
-        fail(problems)
+    if report.problems:
+        fail(report.problems)
+    config, records = report.config, report.records
     summary = (f"{file}: OK, version {config.version}: {len(config.levels)} levels, "
                f"{len(config.regions)} regions, {len(config.reminders)} reminders, "
                f"entitlement source {config.entitlement.source}")

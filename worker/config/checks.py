@@ -152,6 +152,21 @@ def _entitlement(config: MappingConfig) -> Iterator[tuple[KeyPath, str]]:
 
 
 # Each check with the top-level sections it reads.
+def _routing(config: MappingConfig) -> Iterator[tuple[KeyPath, str]]:
+    routing = config.routing
+    if routing is None:
+        return
+    for code in routing.regions:
+        if code not in config.regions:
+            yield ("routing", "regions", code), f"unknown region {code!r} (regions: {', '.join(sorted(config.regions))})"
+    for code in config.regions:
+        if code not in routing.regions:
+            yield ("routing", "regions"), f"region {code} has no Priority Support team: every region needs one"
+    for key in ("follow_the_sun", "weekend"):
+        for index, level in enumerate(getattr(routing, key)):
+            yield from _level_ref(config, ("routing", key, index), level)
+
+
 _CHECKS = (
     (_levels, ("levels", "regions")),
     (_environments, ("levels", "environments")),
@@ -163,6 +178,7 @@ _CHECKS = (
     (_releases, ("releases", "products")),
     (_write_fields, ("write_fields",)),
     (_entitlement, ("entitlement",)),
+    (_routing, ("routing", "regions", "levels")),
 )
 
 

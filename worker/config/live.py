@@ -6,6 +6,9 @@ over, an invalid one is logged with file and line, kept in `problems` for /admin
 `psw_config_errors` metric (read from `problems` at scrape time, app/ops.py), and the last good
 config goes on running.
 
+Every version that takes over in any process is noted in Redis (`versions_seen`: when it first
+and last took over), for the console's config page.
+
 Restarts (gunicorn's workers and a supervised Celery worker restart on SIGHUP) must not lose the last good
 config either: every config that took over is kept in Redis, and a process that starts while the
 file is broken runs that one.
@@ -20,12 +23,16 @@ from pathlib import Path
 
 import redis
 
+from worker import clock
 from worker.config.loader import ConfigError, ConfigProblem, parse_config
 from worker.config.models import MappingConfig
 
 log = logging.getLogger(__name__)
 
 LAST_GOOD_KEY = "psw:config:last-good"
+VERSIONS_KEY = "psw:config:versions"  # sorted set: version -> when it last took over in a process
+FIRST_SEEN_KEY = "psw:config:versions:first"  # hash: version -> when it first took over
+VERSIONS_KEPT = 50
 
 
 class NoUsableConfig(RuntimeError):
@@ -79,7 +86,7 @@ class LiveConfig:
             self._config, self.problems = config, []
             if changed:
                 log.info("mapping config %s version %s in use", self.path, config.version)
-                self._remember(text)
+                self._remember(text, config.version)
             return changed
 
     def _fail(self, problems: list[ConfigProblem]) -> None:
@@ -88,11 +95,21 @@ class LiveConfig:
         for problem in problems:
             log.error("mapping config not reloaded (still running %s): %s", running, problem)
 
-    def _remember(self, text: str) -> None:
+    def _remember(self, text: str, version: str) -> None:
         if self.redis is None:
             return
+        now = clock.now().timestamp()
         try:
-            self.redis.hset(LAST_GOOD_KEY, mapping={"path": str(self.path), "text": text})
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.hset(LAST_GOOD_KEY, mapping={"path": str(self.path), "text": text})
+            pipe.hsetnx(FIRST_SEEN_KEY, version, repr(now))
+            pipe.zadd(VERSIONS_KEY, {version: now})
+            pipe.zrange(VERSIONS_KEY, 0, -(VERSIONS_KEPT + 1))
+            forgotten = pipe.execute()[-1]
+            if forgotten:
+                pipe.zrem(VERSIONS_KEY, *forgotten)
+                pipe.hdel(FIRST_SEEN_KEY, *forgotten)
+                pipe.execute()
         except redis.RedisError as exc:
             log.warning("could not keep the last good config in Redis: %s", type(exc).__name__)
 
@@ -112,3 +129,12 @@ class LiveConfig:
         log.error("running the last good mapping config, version %s, until %s is fixed",
                   config.version, self.path)
         return config
+
+
+def versions_seen(client: redis.Redis) -> list[tuple[str, float, float]]:
+    """(version, first took over, last took over) of the versions any process ran, the latest first."""
+    pipe = client.pipeline(transaction=False)
+    pipe.zrevrange(VERSIONS_KEY, 0, -1, withscores=True)
+    pipe.hgetall(FIRST_SEEN_KEY)
+    last, first = pipe.execute()
+    return [(v.decode(), float(first.get(v, at)), at) for v, at in last]

@@ -219,7 +219,13 @@ def read_yaml(text: str, name: str) -> tuple[Any, Lines]:
 def _read_yaml(text: str, name: str) -> tuple[Any, Lines, list[ConfigProblem]]:
     """read_yaml, with a repeated or non-plain key returned as a problem (the first value kept)
     rather than raised, so validation can report the rest of the file beside it."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # refuses control characters (a binary file) at once
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
+        char = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        raise ConfigError([ConfigProblem(name, line, "", f"invalid YAML: {exc.reason} ({char}): "
+                                         "is this a text file?")]) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -235,6 +241,11 @@ def _read_yaml(text: str, name: str) -> tuple[Any, Lines, list[ConfigProblem]]:
         raise ConfigError([ConfigProblem(name, line, "", f"invalid YAML: {what}")]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([ConfigProblem(name, None, "", f"invalid YAML: {exc}")]) from None
+    except RecursionError:
+        # PyYAML composes nested collections recursively: hundreds of levels (a hostile file)
+        # exhaust the stack long before any real config would.
+        raise ConfigError([ConfigProblem(name, None, "", "invalid YAML: nested too deeply to read "
+                                         "(a mapping config nests a few levels)")]) from None
     finally:
         loader.dispose()
 

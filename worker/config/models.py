@@ -17,6 +17,7 @@ import holidays as holidays_lib
 from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator, model_validator
 
 from worker.policy.language import known_languages
+from worker.config.routing import RoutingConfig
 from worker.config.values import (
     Duration,
     FieldId,
@@ -76,6 +77,7 @@ class LevelConfig(Strict):
     label: Label
     production_only: bool = False  # capped at environments.non_production_cap outside production
     phone_in_comment: bool = False
+    examples: tuple[str, ...] = ()  # for customers: the on-boarding message (worker/onboarding_message.py)
 
 
 class EnvironmentsConfig(Strict):
@@ -307,6 +309,7 @@ class MappingConfig(Strict):
     releases: ReleasesConfig = ReleasesConfig()
     products: ProductsConfig
     entitlement: EntitlementSourceConfig
+    routing: RoutingConfig | None = None  # teams, shifts and handoffs (worker/routing/); unset: no routing
 
     _source: Path | None = PrivateAttr(default=None)
     _lines: dict = PrivateAttr(default_factory=dict)  # key path -> line in the file, for later problems

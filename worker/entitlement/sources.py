@@ -136,3 +136,9 @@ def source_from_config(config: MappingConfig, settings: Settings | None = None) 
 
         source = AssetsSource(settings.jira, spec.aql, spec.attributes, regions)
     return CachedSource(source, spec.cache_ttl) if spec.cache_ttl > timedelta(0) else source
+
+
+def fresh(source: EntitlementSource) -> EntitlementSource:
+    """`source` without its cache: a re-triage is asked for because a record changed, and must
+    not be answered from before the change."""
+    return source.inner if isinstance(source, CachedSource) else source

@@ -220,15 +220,22 @@ class JiraGateway:
 
     def add_internal_comment(self, key: str, body: str) -> dict:
         """Post an internal (agent-only) comment; returns Jira's comment JSON."""
+        return self._add_comment("add_internal_comment", key, body, public=False)
+
+    def add_public_comment(self, key: str, body: str) -> dict:
+        """Post a comment the customer sees (the on-boarding message); returns Jira's comment JSON."""
+        return self._add_comment("add_public_comment", key, body, public=True)
+
+    def _add_comment(self, operation: str, key: str, body: str, *, public: bool) -> dict:
         if not isinstance(body, str) or not body.strip():
-            raise ValueError("an internal comment needs a non-empty body")
+            raise ValueError("a comment needs a non-empty body")
         if len(body) > COMMENT_CHARS:
             raise ValueError(f"a comment of {len(body):,} characters is over Jira's {COMMENT_CHARS:,}")
-        if self._held_back("add_internal_comment", key, {"body": body, "public": False}):
-            return {"body": body, "public": False}
-        return self._call("add_internal_comment", "POST",
+        if self._held_back(operation, key, {"body": body, "public": public}):
+            return {"body": body, "public": public}
+        return self._call(operation, "POST",
                           f"/rest/servicedeskapi/request/{_segment(key, 'issue key')}/comment",
-                          body={"body": body, "public": False}, expect=dict,
+                          body={"body": body, "public": public}, expect=dict,
                           headers=_SERVICE_DESK_HEADERS)
 
     def get_comments(self, key: str) -> list[dict]:

@@ -36,6 +36,8 @@ from worker.policy.severity import (
     severity_facts_read,
 )
 from worker.policy.sla import holidays_text
+from worker.routing.rota import rota_for
+from worker.routing.writes import holder_words, phone_lines
 
 UTC = timezone.utc
 
@@ -77,6 +79,9 @@ class Decision:
     # The agent's priority that set the level (None: no override). Recorded even when the priority
     # is left alone (not entitled), so a later triage reading the property knows the override stands.
     override_priority: str | None = None
+    # Who holds the request at its creation (worker/routing/rota.py Holding.route()); None without
+    # a routing config or when not entitled.
+    route: Mapping[str, Any] | None = None
 
     @property
     def reason_codes(self) -> tuple[ReasonCode, ...]:
@@ -116,6 +121,7 @@ class Decision:
             # Only when set, so that decisions without an override keep their ids.
             **({"level_override": {"level": self.severity.level, "priority": self.override_priority}}
                if self.override_priority else {}),
+            **({"route": dict(self.route)} if self.route else {}),  # only when set: older ids stay
         }
 
     def to_json(self) -> str:
@@ -154,7 +160,7 @@ def decide(facts: RequestFacts, entitlement: Entitlement | None, config: Mapping
     undecided = tuple(reason for reason in judged if not reason.decisive)
     entitled = not reasons and not undecided
     zone = customer_zone(entitlement, config)
-    due, reminders, pending = None, (), ()
+    due, reminders, pending, route = None, (), (), None
     if entitled:
         if entitlement.region not in config.regions:
             raise ValueError(f"{entitlement.sen}: region {entitlement.region!r} is not in the mapping config")
@@ -164,6 +170,7 @@ def decide(facts: RequestFacts, entitlement: Entitlement | None, config: Mapping
         due = times.due
         reminders = tuple(sorted((r.at, due if r.at >= 1 else times.reminders[r.at]) for r in config.reminders))
         pending = _pending(reminders, now)
+        route = _route(facts, applied.level, entitlement, own_zone, config)
     outcome = ENTITLED if entitled else (NOT_ENTITLED if reasons else UNDECIDED)
     labels_add, labels_remove = _labels(outcome, applied.level, reasons, config)
     jira_priority = None
@@ -195,8 +202,20 @@ def decide(facts: RequestFacts, entitlement: Entitlement | None, config: Mapping
         decided_at=now.astimezone(UTC),
         undecided=undecided,
         override_priority=override.priority if override is not None else None,
+        route=route,
     )
     return _with_comment(decision, config)
+
+
+def _route(facts: RequestFacts, level: str, entitlement: Entitlement, own_zone: str | None,
+           config: MappingConfig) -> dict[str, Any] | None:
+    """The holder at creation: a decision is judged at the creation time (the handoffs since, if
+    the triage is late, follow at once: worker/reminders/handoffs.py)."""
+    rota = rota_for(config)
+    if rota is None:
+        return None
+    return rota.holding_at(facts.issue_key, level, entitlement.region, facts.created.astimezone(UTC),
+                           zone=own_zone, holidays=entitlement.holidays).route()
 
 
 def _unreadable_level_facts(facts: RequestFacts, severity: Severity, config: MappingConfig) -> list[Reason]:
@@ -302,8 +321,12 @@ def _with_comment(d: Decision, config: MappingConfig) -> Decision:
             f"{_calendar_words(d.level, d.region, d.time_zone, config, d.holidays)}"
             f", from the request's creation at {local_and_utc(d.created, 'UTC')}.",
         ]
-        if level.phone_in_comment:
+        if level.phone_in_comment and d.route:
+            lines.append(phone_lines(d.route.get("office"), d.region, config, d.level))
+        elif level.phone_in_comment:
             lines.append(f"{d.level} phone support: the {d.region} Priority Support line is {region.phone}.")
+        if d.route:
+            lines.append(f"Routed to {holder_words(d.route)}.")
     elif d.reasons:
         lines += [
             "Priority Support triage: NOT ENTITLED. This request stays with the standard support "

@@ -12,8 +12,9 @@ from datetime import timedelta
 
 from celery import shared_task
 
-from worker import clock, inflight, open_requests, unstarted
+from worker import clock, inflight, onboarding, open_requests, unstarted
 from worker.celery_app import QUEUE
+from worker.entitlement.sources import EntitlementSourceUnavailable
 from worker.jira.errors import JiraError
 from worker.jira.retry import countdown_cap
 from worker.metrics import TASKS
@@ -123,4 +124,17 @@ def reconcile(self) -> dict:
         return {"status": "failed", "error": str(exc)}
     TASKS.labels(task="reconcile", outcome="ok").inc()
     return {"status": "ok", "queued_for_triage": report.queued_for_triage,
-            "queued_for_repair": report.queued_for_repair, "rebuilt": report.rebuilt}
+            "queued_for_repair": report.queued_for_repair, "rebuilt": report.rebuilt,
+            "onboarding": _onboard(svc, self.app)}
+
+
+def _onboard(svc, celery_app) -> dict:
+    """The sweep's on-boarding pass (worker/onboarding.py): a failure is logged, and the next
+    sweep compares again from the same digests."""
+    try:
+        report = onboarding.check(svc, celery_app)
+    except (JiraError, EntitlementSourceUnavailable) as exc:
+        log.error("on-boarding check failed, the next sweep tries again: %s", exc)
+        return {"status": "failed", "error": str(exc)}
+    return {"status": "baseline" if report.baseline else "unlisted" if report.unlisted else "ok",
+            "queued": report.queued}
