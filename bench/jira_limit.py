@@ -13,12 +13,11 @@ from pathlib import Path
 import redis
 import requests
 
-from bench.e2e import REQUEST, create_at_rate, start_simulator
+from bench.e2e import SECRET, create_at_rate, start_simulator
 from bench.report import machine, write_section
 from tests.integration.processes import Service, web, worker
 from worker.embedded_redis import free_port, private_or_named, with_db
 
-SECRET = "bench-jira-limit-secret"
 NODES = 4
 RATE_LIMIT = (30.0, 10)  # Jira calls per second for the whole site, and the burst
 CREATED_PER_SECOND, SECONDS = 15, 8  # 3 calls a triage: 45 calls/s asked of a 30/s site

@@ -157,6 +157,9 @@ class GroupedScript:
         if self._connection is None or self._pid != os.getpid():  # a forked child makes its own
             self._connection = self._pool.connection_class(**self._pool.connection_kwargs)
             self._pid = os.getpid()
+        # connect() is the connection's own way in (under Sentinel: to the primary Sentinel names
+        # now); sending on an unconnected one would open its default host instead. No-op when open.
+        self._connection.connect()
         return self._connection
 
     def _disconnect(self) -> None:

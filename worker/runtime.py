@@ -8,6 +8,7 @@ from pathlib import Path
 import redis
 import requests
 
+from worker import redis_connect
 from worker.audit import AuditTrail
 from worker.config.live import LiveConfig
 from worker.config.loader import default_config_path
@@ -64,7 +65,7 @@ class WorkerServices:
 
 
 def build_services(settings: Settings) -> WorkerServices:
-    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
+    client = redis_connect.client(settings, connect_timeout=2, timeout=5)
     config_path = Path(settings.mapping_config) if settings.mapping_config else default_config_path()
     return WorkerServices(
         settings=settings,
