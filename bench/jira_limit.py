@@ -85,7 +85,7 @@ def main() -> list[dict]:
         rows.append(f"| {'adaptive (JIRA_CONCURRENCY_MAX=8)' if r['limited'] else 'off (JIRA_CONCURRENCY_MAX=0)'} | "
                     f"{r['created']} | {r['triaged']} | {r['seconds']} | {r['per_second']} | {r['calls_answered']} | "
                     f"{r['429s']} | {r['429s'] / max(1, r['triaged']):.2f} | {r['duplicate_comments']} | "
-                    f"{r['final_limit'] if r['final_limit'] is not None else '-'} |")
+                    f"{format(r['final_limit'], '.1f') if r['final_limit'] is not None else '-'} |")
     off, on = results
     text = "\n".join([
         f"Run on {machine()}; load average {os.getloadavg()[0]:.1f} at the end (2 cores shared with other "

@@ -51,12 +51,12 @@ def test_a_429_halves_the_limit_and_holds_every_worker_until_retry_after(workers
         # The other worker does not send its call: Jira asked the site's callers to wait.
         with pytest.raises(JiraRetryLater, match="not sent") as held:
             second.get_issue("PS-1")
-        assert held.value.retry_after == pytest.approx(5)
+        assert 5 <= held.value.retry_after <= 6  # the pause, and up to a second to spread the returns
         assert len(rsps.calls) == 1 and second.calls == 0
         clock.shift(3)
         with pytest.raises(JiraRetryLater) as held:
             second.get_issue("PS-1")
-        assert held.value.retry_after == pytest.approx(2)
+        assert 2 <= held.value.retry_after <= 3
         clock.shift(2)
         ok(rsps)
         assert second.get_issue("PS-1")["key"] == "PS-1"

@@ -111,7 +111,8 @@ class SiteConcurrency:
             if got:
                 return token
             if seconds >= 0:
-                raise Busy(f"Jira asked this site's callers to wait {seconds:.1f} s more", seconds)
+                # Spread over a second past the pause: the held tasks do not all come back at once.
+                raise Busy(f"Jira asked this site's callers to wait {seconds:.1f} s more", seconds + random.random())
             if waited >= self.settings.slot_wait:
                 raise Busy(f"all of this site's Jira call slots were taken for {waited:.1f} s",
                            1.0 + random.random() * 2)  # the task comes back soon, spread out
