@@ -6,7 +6,7 @@ ten minutes, so never part of the default list; it writes docs/RELIABILITY.md.""
 import importlib
 import sys
 
-BENCHMARKS = ("sla", "intake", "e2e", "reminders", "console", "jira-limit")
+BENCHMARKS = ("sla", "intake", "e2e", "reminders", "console", "jira-limit", "scale")
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["chaos"]:
