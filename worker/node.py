@@ -27,7 +27,7 @@ from datetime import datetime
 import redis
 from celery.signals import task_received, worker_init, worker_process_init
 
-from worker import inflight, unstarted
+from worker import inflight, redis_connect, unstarted
 from worker.reminders.dispatch import FIRE_TASK
 from worker.reminders.store import CLAIMED, epoch
 from worker.triage_guard import LEASE
@@ -155,7 +155,7 @@ _clients: dict[str, redis.Redis] = {}
 def _took(sender=None, request=None, **_) -> None:
     url = sender.app.conf.broker_url
     if url not in _clients:  # short timeouts: this runs on the consumer's loop
-        _clients[url] = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        _clients[url] = redis_connect.client(sender.app.conf.psw_settings, connect_timeout=1, timeout=1)
     try:
         taken(_clients[url], request.name, list(request.args or ()), current())
     except redis.RedisError as exc:  # the marks' own ages still bring the work back
