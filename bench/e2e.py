@@ -173,7 +173,7 @@ def per_event(results: list[dict]) -> list[str]:
         worker_ms = triage_ms if r is created else full["cpu_s"]["worker"] * 1000 / max(1, full["triaged"])
         lines.append(f"| {'created only' if r is created else 'every event (worker: triage and its change events)'} | "
                      f"{r['cpu_s']['web'] * 1000 / max(1, r['webhooks']):.2f} | {worker_ms:.2f} | "
-                     f"{'-' if r is created else format(change_ms, '.2f')} | "
+                     f"{'-' if r is created else (format(change_ms, '.2f') if change_ms > 0 else 'within the noise')} | "
                      f"{r['cpu_s']['simulator'] * 1000 / max(1, r['created']):.2f} | "
                      f"{r['cpu_s']['simulator'] / max(0.01, sum(r['cpu_s'].values())):.0%} |")
     lines += ["", f"Every event: {full['webhooks']} webhooks for {full['created']} requests "

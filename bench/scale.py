@@ -21,7 +21,7 @@ from tests.sentinel_cluster import SentinelCluster
 from worker.embedded_redis import free_port
 
 SIZES = (1, 2, 4)
-CREATED_PER_SECOND, SECONDS = 30, 6
+CREATED_PER_SECOND, SECONDS = 20, 5
 PROPERTY = "/properties/priority-support"
 
 

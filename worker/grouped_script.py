@@ -41,6 +41,10 @@ class _Call:
 
 
 class GroupedScript:
+    """`source` run as `script(keys=..., args=...)`. A round trip whose connection broke is sent
+    once more on a fresh one, so the script must be safe to run twice (the intake's claim is: it
+    finds its own claim the second time and answers 0, a duplicate, with the task queued once)."""
+
     def __init__(self, client: redis.Redis, source: str):
         self._pool = client.connection_pool
         self._script = client.register_script(source)  # its sha, and SCRIPT LOAD when Redis lost it
