@@ -128,7 +128,10 @@ def main() -> dict:
         f"intake answered 503: {f['intake_refused']} refused attempts; the sweep triages those). The intake's "
         f"last refusal came {f['intake_refusing_s']} s after the kill; the longest wait between two triages "
         f"after the kill was {f['longest_triage_gap_s']} s (how long the workers took to come back). "
-        f"REDIS_REPLICA_ACKS=1: a delivery is accepted only once the replica has it.",
+        f"REDIS_REPLICA_ACKS=1: a delivery is accepted only once the replica has it; the promoted replica has "
+        f"none of its own, so after the failover each delivery's first attempt is answered 503 and Jira's retry "
+        f"200 `duplicate` (queued once, by the first): refusals go on for as long as deliveries arrive, which is "
+        f"not a recovery time. Run at least REDIS_REPLICA_ACKS + 1 replicas so a failover leaves one.",
     ])
     write_section("Scale out and Sentinel failover (`python -m bench scale`)", text)
     print(text)
