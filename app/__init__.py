@@ -87,7 +87,8 @@ def create_app(settings: Settings | None = None, celery_app: Celery | None = Non
     app.extensions["psw"] = Services(
         settings=settings,
         redis=client,
-        deliveries=DeliveryStore(client, settings.dedupe_ttl_seconds, settings.delivery_ttl_seconds),
+        deliveries=DeliveryStore(client, settings.dedupe_ttl_seconds, settings.delivery_ttl_seconds,
+                                 settings.redis_replica_acks),
         celery=celery_app,
         audit=AuditTrail(client),
     )

@@ -46,12 +46,13 @@ def _body_key(delivery_id: str) -> str:
 
 
 class DeliveryStore:
-    def __init__(self, client: redis.Redis, dedupe_ttl: int, body_ttl: int):
+    def __init__(self, client: redis.Redis, dedupe_ttl: int, body_ttl: int, replica_acks: int = 0):
         self.redis = client
         self.dedupe_ttl = dedupe_ttl
         self.body_ttl = body_ttl
         # Grouped: webhooks arriving together share one round trip (worker/grouped_script.py).
-        self._claim_and_queue = GroupedScript(client, _CLAIM_AND_QUEUE)
+        # replica_acks (REDIS_REPLICA_ACKS): a claim is answered only once on that many replicas.
+        self._claim_and_queue = GroupedScript(client, _CLAIM_AND_QUEUE, replicas=replica_acks)
 
     def claim_and_queue(self, delivery_id: str, raw_body: bytes, queue: str, message: bytes,
                         mark: str = "") -> bool:

@@ -41,8 +41,17 @@ class _Call:
 
 
 class GroupedScript:
-    def __init__(self, client: redis.Redis, source: str):
+    """`source` run as `script(keys=..., args=...)`. A round trip whose connection broke is sent
+    once more on a fresh one, so the script must be safe to run twice (the intake's claim is: it
+    finds its own claim the second time and answers 0, a duplicate, with the task queued once)."""
+
+    def __init__(self, client: redis.Redis, source: str, replicas: int = 0, replica_wait_ms: int = 200):
         self._pool = client.connection_pool
+        # With `replicas`, a round trip ends with WAIT: a script that wrote (answered non-zero) is
+        # reported to its caller only once that many replicas have its writes, else it fails as
+        # a connection error would: Redis replicates asynchronously, and a primary that dies
+        # before its replica has a write takes the write with it through a failover.
+        self._replicas, self._replica_wait_ms = replicas, replica_wait_ms
         self._script = client.register_script(source)  # its sha, and SCRIPT LOAD when Redis lost it
         self._lock = threading.Lock()
         self._waiting: list[_Call] = []
@@ -129,15 +138,21 @@ class GroupedScript:
         connection = self._connected()
         self.round_trips += 1
         try:
-            connection.send_packed_command([b"".join(
-                pack_command(("EVALSHA", self._script.sha, len(call.keys), *call.keys, *map(_wire, call.args)))
-                for call in calls)])
+            commands = [pack_command(("EVALSHA", self._script.sha, len(call.keys), *call.keys, *map(_wire, call.args)))
+                        for call in calls]
+            if self._replicas:
+                commands.append(pack_command(("WAIT", self._replicas, self._replica_wait_ms)))
+            connection.send_packed_command([b"".join(commands)])
             outcomes = []
             for _call in calls:
                 try:
                     outcomes.append(connection.read_response())
                 except redis.ResponseError as exc:  # read whole: the next reply follows it
                     outcomes.append(exc)
+            if self._replicas and connection.read_response() < self._replicas:
+                unsafe = redis.ConnectionError(f"not on {self._replicas} replica(s) within {self._replica_wait_ms} ms")
+                outcomes = [unsafe if outcome and not isinstance(outcome, Exception) else outcome
+                            for outcome in outcomes]
             return outcomes
         except BaseException:
             self._disconnect()  # replies may be left on the socket: never read them as the next's

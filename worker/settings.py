@@ -370,6 +370,7 @@ class Settings:
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     jira_concurrency: JiraConcurrencySettings = field(default_factory=JiraConcurrencySettings)
     redis_sentinel: RedisSentinel | None = None
+    redis_replica_acks: int = 0  # the intake answers 202 only once a delivery is on this many replicas
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -404,6 +405,7 @@ class Settings:
             console=ConsoleSettings.from_env(env),
             jira_concurrency=JiraConcurrencySettings.from_env(env),
             redis_sentinel=_redis_sentinel(env),
+            redis_replica_acks=max(0, _int(env, "REDIS_REPLICA_ACKS", 0)),
         )
 
 

@@ -28,6 +28,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from worker.settings import Settings
+
 MAX_BACKOFF = 30.0
 STEADY = 60.0  # a child that ran this long resets the backoff
 # A child asked to stop that is still running this long after (a worker's warm shutdown waiting on
@@ -173,13 +175,11 @@ def group_alive(pgid: int) -> bool:
     return False
 
 
-def hand_back_to(redis_url: str) -> Callable[[int], int]:
-    """`on_exit` for a Celery node: what it held handed back in the Redis at `redis_url`."""
-    import redis
+def hand_back_to(settings: Settings) -> Callable[[int], int]:
+    """`on_exit` for a Celery node: what it held handed back in the service's Redis."""
+    from worker import clock, node, redis_connect
 
-    from worker import clock, node
-
-    client = redis.Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=2)
+    client = redis_connect.client(settings, connect_timeout=1, timeout=2)
     return lambda pid: node.hand_back(client, node.name(pid), clock.now())
 
 
@@ -193,8 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args:
         print("usage: python -m worker.supervise [--name NAME] -- COMMAND [ARG...]", file=sys.stderr)
         return 2
-    url = os.environ.get("REDIS_URL", "").strip()
-    return Supervisor(args, name, on_exit=hand_back_to(url) if url else None).run()
+    if not os.environ.get("REDIS_URL", "").strip():
+        return Supervisor(args, name).run()
+    return Supervisor(args, name, on_exit=hand_back_to(Settings.from_env())).run()
 
 
 if __name__ == "__main__":

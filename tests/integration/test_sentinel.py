@@ -72,6 +72,22 @@ def test_the_broker_follows_the_primary_through_a_failover(cluster):
     assert got == [{"n": 1}, {"n": 2}]
 
 
+def test_with_replica_acks_a_claim_is_answered_once_a_replica_has_it(cluster):
+    settings = Settings.from_env({**cluster.env, "REDIS_REPLICA_ACKS": "1"})
+    client = redis_connect.client(settings, connect_timeout=0.5, timeout=1)
+    store = DeliveryStore(client, dedupe_ttl=86400, body_ttl=86400, replica_acks=settings.redis_replica_acks)
+    assert store.claim_and_queue("d-1", b"{}", "psw", b"message-1")
+    replica_port = next(p for p in cluster.ports.values() if p != cluster.primary_port())
+    assert redis.Redis(port=replica_port).exists("psw:delivery:d-1:seen")
+    # No replica to copy it: the claim stands on the primary but is not answered as accepted.
+    cluster.processes[next(n for n, p in cluster.ports.items() if p == replica_port)].kill()
+    time.sleep(0.5)
+    with pytest.raises(redis.ConnectionError, match="replica"):
+        store.claim_and_queue("d-2", b"{}", "psw", b"message-2")
+    assert not store.claim_and_queue("d-2", b"{}", "psw", b"message-2")  # Jira's retry: a duplicate, queued once
+    assert client.lrange("psw", 0, -1) == [b"message-2", b"message-1"]
+
+
 def test_settings_name_the_problem():
     from worker.settings import SettingsError
 
