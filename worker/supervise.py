@@ -28,6 +28,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from worker.settings import ExplicitSettings
+
 MAX_BACKOFF = 30.0
 STEADY = 60.0  # a child that ran this long resets the backoff
 # A child asked to stop that is still running this long after (a worker's warm shutdown waiting on
@@ -193,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args:
         print("usage: python -m worker.supervise [--name NAME] -- COMMAND [ARG...]", file=sys.stderr)
         return 2
-    url = os.environ.get("REDIS_URL", "").strip()
+    url = ExplicitSettings.from_env().redis_url  # none given: nothing to hand back to
     return Supervisor(args, name, on_exit=hand_back_to(url) if url else None).run()
 
 

@@ -41,7 +41,7 @@ from worker.metrics import REMINDERS, REMINDERS_LATE
 from worker.policy.decision import PROPERTY, iso_utc
 from worker.reminders.plan import threshold_code
 from worker.reminders.schedule import cancel_reminders, configured_codes, plan_or_none
-from worker.reminders.actions import chat_webhook_url
+from worker.settings import chat_webhook_url
 from worker.settings import ReminderSettings
 from worker.reminders.store import ReminderStore, parse_member
 
