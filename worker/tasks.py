@@ -14,13 +14,14 @@ from worker import clock, inflight, node, recent_decisions, unstarted
 from worker.bodies import mapping, text
 from worker.config.live import NoUsableConfig
 from worker.entitlement.sources import EntitlementSourceUnavailable, fresh
-from worker.jira.errors import JiraError
+from worker.jira.errors import JiraError, JiraWriteUncertain
 from worker.metrics import TASKS, TRIAGE_WRITES
 from worker.jira.retry import countdown_cap
 from worker.retrying import countdown_for, retry_or_fail
 from worker.runtime import services
 from worker.task_failures import failed_unexpectedly
 from worker.reminders import schedule_for_decision
+from worker.reminders.handoffs import schedule_handoff
 from worker.reminders.reconcile import REPAIR_REASON
 from worker.triage import audit_entry, triage
 from worker.triage_guard import LEASE, IssueBusy, TriageGuard
@@ -52,8 +53,8 @@ def run_triage(task, name: str, issue: dict, delivery_id: str, read_first: bool 
     retrying = False
     try:
         with guard:
-            return _triage_and_schedule(task, name, issue, delivery_id, read_first, agent_priority, on_retry=waiting,
-                                        requested_by=requested_by)
+            return _triage_and_schedule(task, name, issue, delivery_id, read_first, agent_priority,
+                                        on_retry=waiting, keep_lock=guard.keep_for, requested_by=requested_by)
     except IssueBusy:
         retrying = True
         countdown = random.uniform(*BUSY_COUNTDOWN)
@@ -81,7 +82,8 @@ def undecided_countdown(deferral: int, settings) -> float:
 
 
 def _triage_and_schedule(task, name: str, issue: dict, delivery_id: str, read_first: bool,
-                         agent_priority: bool, on_retry, requested_by: str | None = None) -> dict:
+                         agent_priority: bool, on_retry, keep_lock, requested_by: str | None = None) -> dict:
+    """`keep_lock(seconds)`: hold the issue lock that long after this attempt (a write in doubt)."""
     svc = services()
     asked = {"requested_by": requested_by} if requested_by else {}
     issue_key = issue["key"]
@@ -101,6 +103,8 @@ def _triage_and_schedule(task, name: str, issue: dict, delivery_id: str, read_fi
         if not isinstance(exc, TRANSIENT):  # an odd shape or a bug: audited and counted, not a silent crash
             return failed_unexpectedly(svc.audit, name, "triage", issue_key, exc, **audit_entry(None, **failure), **asked)
         svc.audit.record(issue_key, "triage", **audit_entry(None, **failure, error=exc), **asked)
+        if isinstance(exc, JiraWriteUncertain):  # no other triage of the issue looks before it landed
+            keep_lock(exc.settle)
         _retry(task, name, exc, on_retry)
     _keep_for_preview(svc.redis, result)
     if result.status == "deferred":
@@ -125,6 +129,7 @@ def _triage_and_schedule(task, name: str, issue: dict, delivery_id: str, read_fi
         # schedule, and a request no longer entitled must lose its reminders.
         try:
             schedule_for_decision(svc, issue_key, result.property, clock.now())
+            schedule_handoff(svc, issue_key, result.property, clock.now())
         except redis.RedisError as exc:
             _retry(task, name, exc, on_retry)
     TASKS.labels(task=name, outcome="ok").inc()

@@ -19,7 +19,7 @@ from worker.jira.errors import JiraError
 from worker.jira.retry import countdown_cap
 from worker.metrics import TASKS
 from worker.queueing import task_message
-from worker.reminders import firing
+from worker.reminders import firing, handoffs
 from worker.reminders.actions import ChatUnavailable
 from worker.reminders.dispatch import FIRE_TASK
 from worker.reminders.events import ChangeRules, FieldIds, classify
@@ -81,6 +81,7 @@ def request_changed(self, delivery_id: str) -> dict:
             result = {"status": "noted", "issue": change.issue}
         if change.resolved:
             open_requests.close(svc.redis, change.issue)  # off the console's board, reminders or not
+            handoffs.cancel_handoff(svc, change.issue, "resolved")
         if change.check:
             outcome = firing.check_request(svc, change.issue, change.check, settings)
             result.update(issue=outcome.issue_key, check=change.check, outcome=outcome.status)
@@ -125,7 +126,7 @@ def reconcile(self) -> dict:
     TASKS.labels(task="reconcile", outcome="ok").inc()
     return {"status": "ok", "queued_for_triage": report.queued_for_triage,
             "queued_for_repair": report.queued_for_repair, "rebuilt": report.rebuilt,
-            "onboarding": _onboard(svc, self.app)}
+            "handoffs_rebuilt": report.handoffs_rebuilt, "onboarding": _onboard(svc, self.app)}
 
 
 def _onboard(svc, celery_app) -> dict:
