@@ -296,7 +296,7 @@ class FlowerSettings:
         d = cls()
         flower = cls(
             address=env.get("FLOWER_ADDRESS", "").strip() or d.address,
-            port=int(_number(env, "FLOWER_PORT", d.port, 1)),
+            port=_port(env, "FLOWER_PORT", d.port),
             basic_auth=env.get("FLOWER_BASIC_AUTH", "").strip(),
             max_tasks=int(_number(env, "FLOWER_MAX_TASKS", d.max_tasks, 1)),
         )

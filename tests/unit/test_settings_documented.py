@@ -48,11 +48,15 @@ def read_in_settings() -> set[str]:
     return names
 
 
-def test_every_variable_read_in_settings_is_in_the_readme_configuration_table():
+def test_every_variable_read_in_settings_or_the_procfile_is_in_the_readme_configuration_table():
     names = read_in_settings()
     assert {"REDIS_URL", "PORT", "WEB_THREADS", "MAPPING_CONFIG", "REQUESTS_CA_BUNDLE"} <= names  # the walk finds them
     missing = sorted(names - documented())
     assert not missing, f"read in worker/settings.py but not in README's configuration table: {missing}"
+    # What the shell reads when it runs a Procfile line (celery's --concurrency, beat's --schedule).
+    procfile = set(re.findall(r"\$\{([A-Z][A-Z0-9_]+)", (ROOT / "Procfile").read_text()))
+    assert {"WORKER_CONCURRENCY", "PSW_VAR_DIR"} <= procfile
+    assert not procfile - documented(), f"read in the Procfile but not in the table: {sorted(procfile - documented())}"
     # The test suite's Redis is described with `make test`, not among the service's settings.
     assert "`TEST_REDIS_URL`" in (ROOT / "README.md").read_text()
 
