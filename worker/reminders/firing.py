@@ -42,8 +42,7 @@ from worker.metrics import REMINDERS, REMINDERS_LATE
 from worker.policy.decision import PROPERTY, iso_utc
 from worker.reminders.plan import threshold_code
 from worker.reminders.schedule import cancel_reminders, configured_codes, plan_or_none
-from worker.settings import chat_webhook_url
-from worker.settings import ReminderSettings
+from worker.settings import ReminderSettings, chat_webhook_url
 from worker.reminders.store import ReminderStore, parse_member
 
 log = logging.getLogger(__name__)
