@@ -10,6 +10,7 @@ import redis
 from celery import Celery
 from flask import Flask, jsonify
 
+from worker import redis_connect
 from worker.audit import AuditTrail
 from worker.config.live import LiveConfig
 from worker.config.loader import default_config_path
@@ -78,7 +79,7 @@ def create_app(settings: Settings | None = None, celery_app: Celery | None = Non
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.webhook_max_bytes
-    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=2)
+    client = redis_connect.client(settings, connect_timeout=1, timeout=2)
     if celery_app is None:
         from worker.celery_app import make_celery
 

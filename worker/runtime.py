@@ -8,6 +8,7 @@ from pathlib import Path
 import redis
 import requests
 
+from worker import redis_connect
 from worker.audit import AuditTrail
 from worker.config.live import LiveConfig
 from worker.config.loader import default_config_path
@@ -15,6 +16,7 @@ from worker.config.models import MappingConfig
 from worker.deliveries import DeliveryStore
 from worker.entitlement.sources import EntitlementSource, source_from_config
 from worker.jira.client import new_session
+from worker.jira.concurrency import SiteConcurrency
 from worker.jira.gateway import JiraGateway
 from worker.settings import Settings
 
@@ -46,14 +48,24 @@ class WorkerServices:
             raise ValueError("Jira is not configured: set JIRA_URL and its credentials")
         return new_session(self.settings.jira)
 
+    @functools.cached_property
+    def jira_concurrency(self) -> SiteConcurrency | None:
+        """The site's call limit, shared with every worker through Redis (None: switched off)."""
+        limits, site = self.settings.jira_concurrency, self.settings.jira
+        if site is None or not limits.enabled:
+            return None
+        # A slot outlives the longest call (a timeout) a little, then frees itself.
+        return SiteConcurrency(self.redis, site.url, limits, lease=site.timeout + 5)
+
     def gateway(self) -> JiraGateway:
         # A fresh gateway per task, on the process's session: its call log counts that task's calls.
         # In shadow mode it holds back every write and records it in the audit trail.
-        return JiraGateway.from_settings(self.settings, self.jira_session, audit=self.audit)
+        return JiraGateway.from_settings(self.settings, self.jira_session, audit=self.audit,
+                                         concurrency=self.jira_concurrency)
 
 
 def build_services(settings: Settings) -> WorkerServices:
-    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
+    client = redis_connect.client(settings, connect_timeout=2, timeout=5)
     config_path = Path(settings.mapping_config) if settings.mapping_config else default_config_path()
     return WorkerServices(
         settings=settings,
