@@ -1,10 +1,9 @@
 """Every setting is read in worker/settings.py and listed in the README's configuration table.
 
 Three checks: each variable worker/settings.py reads (and each a Procfile line's shell reads) is
-in the table; each field of each
-settings class changes when some variable of the table does (so no field is set from an
-undocumented variable, or from none); and no other module of the service reads the
-environment, save the few that build a child process's environment.
+in the table; each field of each settings class changes when some variable of the table does
+(so no field is set from an undocumented variable, or from none); and no other module of the
+service reads the environment, save the few that build a child process's environment.
 """
 from __future__ import annotations
 
