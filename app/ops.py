@@ -1,8 +1,6 @@
 """Health, readiness and metrics, for load balancers, probes and Prometheus."""
 from __future__ import annotations
 
-import os
-
 import redis
 from flask import Blueprint, Response, current_app, jsonify
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
@@ -13,6 +11,7 @@ from worker.queues import QUEUES
 from worker.config.live import NoUsableConfig
 from worker.liveness import CHECKS, judge, snapshot
 from worker.reminders.store import ReminderStore
+from worker.settings import metrics_dir
 
 bp = Blueprint("ops", __name__)
 
@@ -118,7 +117,7 @@ class ConfigCollector:
 
 @bp.get("/metrics")
 def metrics():
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if metrics_dir():
         # Web and worker processes each write their samples to the shared directory.
         from prometheus_client import multiprocess
 

@@ -1,8 +1,10 @@
 """Runtime settings, read from the environment in one place.
 
-Everything an operator sets is here. Two things read the environment elsewhere, on purpose: the
-chat webhook URL (a secret, in whichever variable the mapping config names) and the standard
-proxy and CA-bundle variables (worker/jira/client.py).
+Everything an operator sets is read here, and listed in the README's configuration table
+(tests/unit/test_settings_documented.py checks both). Two kinds of environment handling live
+elsewhere, on purpose: building a child process's environment (`psw run`, `psw flower`, the
+environment a `psw` command fills in from a running `psw run`), and the standard proxy
+variables, which requests reads itself per Jira session (worker/jira/client.py).
 """
 from __future__ import annotations
 
@@ -134,12 +136,18 @@ class WebSettings:
     worker_connections: int = 1000  # connections one web process holds at once
     client_idle: float = 10.0  # seconds a client may send nothing mid-request
     client_timeout: float = 30.0  # seconds a connection may take for its request, slow or not
+    port: int = 8000  # gunicorn binds 127.0.0.1 on it (a proxy in front reaches it: deploy/)
+    processes: int = 2  # gunicorn worker processes
+    threads: int = 1  # threads per gunicorn worker process (gevent's workers ignore it)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WebSettings:
         env = os.environ if env is None else env
         d = cls()
         return cls(
+            port=_port(env, "PORT", d.port),
+            processes=int(_number(env, "WEB_CONCURRENCY", d.processes, 1)),
+            threads=int(_number(env, "WEB_THREADS", d.threads, 1)),
             worker_class=env.get("WEB_WORKER_CLASS", "").strip() or d.worker_class,
             worker_connections=int(_number(env, "WEB_WORKER_CONNECTIONS", d.worker_connections, 10)),
             client_idle=_number(env, "WEB_CLIENT_IDLE_SECONDS", d.client_idle, 0.5),
@@ -181,12 +189,56 @@ class RunSettings:
         env = os.environ if env is None else env
         d = cls()
         return cls(
-            var_dir=Path(env.get("PSW_VAR_DIR", "").strip() or d.var_dir),
+            var_dir=var_dir(env),
             web_port=_port(env, "PORT", d.web_port),
             flower_port=_port(env, "FLOWER_PORT", d.flower_port),
             simulator_port=_port(env, "JIRA_SIM_PORT", d.simulator_port),
             embedded_redis_port=_port(env, "EMBEDDED_REDIS_PORT", d.embedded_redis_port),
         )
+
+
+def var_dir(env: Mapping[str, str] | None = None) -> Path:
+    """PSW_VAR_DIR: where `psw run` keeps its state, and where `psw` commands look for one."""
+    env = os.environ if env is None else env
+    return Path(env.get("PSW_VAR_DIR", "").strip() or "var")
+
+
+def metrics_dir(env: Mapping[str, str] | None = None) -> str:
+    """PROMETHEUS_MULTIPROC_DIR: the directory every process writes its metric samples to ("": each
+    process keeps its own). prometheus_client reads the same variable itself when it is imported."""
+    env = os.environ if env is None else env
+    return env.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+
+
+def configured_mapping(env: Mapping[str, str] | None = None) -> str | None:
+    """MAPPING_CONFIG: the admin mapping config's path, None for the shipped one."""
+    env = os.environ if env is None else env
+    return env.get("MAPPING_CONFIG", "").strip() or None
+
+
+def chat_webhook_url(variable: str | None, env: Mapping[str, str] | None = None) -> str | None:
+    """The chat webhook URL held by the variable the mapping config names (a secret: never log it)."""
+    if not variable:
+        return None
+    env = os.environ if env is None else env
+    return env.get(variable, "").strip() or None
+
+
+@dataclass(frozen=True)
+class ExplicitSettings:
+    """Settings as set, with nothing filled in, for the code that fills in what is unset: a `psw`
+    command takes a running `psw run`'s Redis and Jira (worker/cli/where.py), the supervisor hands
+    a dead worker's tasks back only to a Redis it was given (worker/supervise.py)."""
+
+    redis_url: str = ""  # REDIS_URL as set
+    jira_url: str = ""  # JIRA_URL as set
+    simulator_url: str = ""  # JIRA_SIM_URL: the bundled simulator `psw sim` talks to
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ExplicitSettings:
+        env = os.environ if env is None else env
+        return cls(redis_url=env.get("REDIS_URL", "").strip(), jira_url=env.get("JIRA_URL", "").strip(),
+                   simulator_url=env.get("JIRA_SIM_URL", "").strip())
 
 
 def _port(env: Mapping[str, str], name: str, default: int) -> int:
@@ -244,7 +296,7 @@ class FlowerSettings:
         d = cls()
         flower = cls(
             address=env.get("FLOWER_ADDRESS", "").strip() or d.address,
-            port=int(_number(env, "FLOWER_PORT", d.port, 1)),
+            port=_port(env, "FLOWER_PORT", d.port),
             basic_auth=env.get("FLOWER_BASIC_AUTH", "").strip(),
             max_tasks=int(_number(env, "FLOWER_MAX_TASKS", d.max_tasks, 1)),
         )
@@ -267,6 +319,7 @@ class JiraSite:
     api_token: str = field(default="", repr=False)
     personal_access_token: str = field(default="", repr=False)
     timeout: float = 10.0
+    ca_bundle: str = ""  # certificates to check the site's against (a file or directory); "": certifi's
 
     @property
     def is_cloud(self) -> bool:
@@ -395,11 +448,11 @@ class Settings:
             task_time_limit=time_limit,
             jira=_jira_site(env),
             admin_token=env.get("ADMIN_TOKEN", ""),
-            mapping_config=env.get("MAPPING_CONFIG", ""),
+            mapping_config=configured_mapping(env) or "",
             shadow_mode=_flag(env, "SHADOW_MODE"),
             undecided_retries=max(0, _int(env, "UNDECIDED_RETRIES", 3)),
             undecided_retry_seconds=max(1, _int(env, "UNDECIDED_RETRY_SECONDS", 120)),
-            var_dir=Path(env.get("PSW_VAR_DIR", "var")),
+            var_dir=var_dir(env),
             reminders=ReminderSettings.from_env(env),
             liveness=LivenessSettings.from_env(env),
             console=ConsoleSettings.from_env(env),
@@ -429,5 +482,7 @@ def _jira_site(env: dict[str, str]) -> JiraSite | None:
         timeout = float(env.get("JIRA_TIMEOUT", "10"))
     except ValueError:
         raise SettingsError("JIRA_TIMEOUT must be a number of seconds") from None
+    # The variables requests and curl use, read once per process rather than on every request.
+    ca_bundle = env.get("REQUESTS_CA_BUNDLE", "").strip() or env.get("CURL_CA_BUNDLE", "").strip()
     return JiraSite(url=url, deployment=deployment, email=email, api_token=api_token,
-                    personal_access_token=pat, timeout=timeout)
+                    personal_access_token=pat, timeout=timeout, ca_bundle=ca_bundle)

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from worker.settings import Settings
+from worker.settings import ExplicitSettings, Settings
 
 MAX_BACKOFF = 30.0
 STEADY = 60.0  # a child that ran this long resets the backoff
@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args:
         print("usage: python -m worker.supervise [--name NAME] -- COMMAND [ARG...]", file=sys.stderr)
         return 2
-    if not os.environ.get("REDIS_URL", "").strip():
+    if not ExplicitSettings.from_env().redis_url:  # none given: nothing to hand back to
         return Supervisor(args, name).run()
     return Supervisor(args, name, on_exit=hand_back_to(Settings.from_env())).run()
 

@@ -8,6 +8,7 @@ import click
 from worker.cli.config import fail
 from worker.config import ConfigError, default_config_path, load_config
 from worker.entitlement.files import load_entitlements
+from worker.settings import configured_mapping
 
 
 @click.group("entitlements")
@@ -17,7 +18,7 @@ def command() -> None:
 
 @command.command("check")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), envvar="MAPPING_CONFIG",
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=configured_mapping,
               help="Mapping config whose regions the records must name (default: $MAPPING_CONFIG, else the shipped one).")
 def check(file: Path, config_path: Path | None) -> None:
     """Validate the YAML or CSV entitlement FILE; print every problem as FILE:LINE: KEY: MESSAGE.

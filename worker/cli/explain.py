@@ -15,13 +15,14 @@ from worker.explain import as_json as decision_json
 from worker.instants import parse_instant
 from worker.policy.decision import Decision, local_and_utc
 from worker.policy.facts import RequestFacts
+from worker.settings import configured_mapping
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 @click.command("explain")
 @click.argument("payload", type=_FILE)
-@click.option("--config", "config_path", type=_FILE, envvar="MAPPING_CONFIG",
+@click.option("--config", "config_path", type=_FILE, default=configured_mapping,
               help="Mapping config (default: $MAPPING_CONFIG, else the shipped one).")
 @click.option("--entitlements", type=_FILE, help="Entitlement records (YAML or CSV) instead of the config's source.")
 @click.option("--now", "now_text", help="Decide as at this ISO 8601 instant, e.g. 2026-11-26T10:00:00Z.")

@@ -7,7 +7,7 @@ from worker.cli.where import command_env
 from worker.config import ConfigError, MappingConfig, default_config_path, load_config
 from worker.jira.errors import JiraError
 from worker.jira.gateway import JiraGateway
-from worker.settings import Settings, SettingsError
+from worker.settings import Settings, SettingsError, configured_mapping
 
 
 def config_references(config: MappingConfig) -> dict[str, str]:
@@ -27,7 +27,7 @@ def command() -> None:
 
 
 @command.command("fields")
-@click.option("--config", "config_path", envvar="MAPPING_CONFIG", type=click.Path(dir_okay=False),
+@click.option("--config", "config_path", default=configured_mapping, type=click.Path(dir_okay=False),
               help="Mapping config (default: $MAPPING_CONFIG, else the shipped one).")
 def fields(config_path: str | None) -> None:
     """List the site's fields (id, name, type) and check the config's field references.

@@ -15,13 +15,13 @@ from worker.entitlement.sources import EntitlementSourceUnavailable, source_from
 from worker.jira.errors import JiraError, JiraRejected
 from worker.onboarding_message import marker, render
 from worker.retriage import RetriageError, issue_key, normal_sen
-from worker.settings import Settings
+from worker.settings import Settings, configured_mapping
 
 
 @click.command("onboarding")
 @click.argument("sen")
 @click.option("--format", "form", type=click.Choice(["md", "html"]), default="md", show_default=True)
-@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), envvar="MAPPING_CONFIG",
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), default=configured_mapping,
               help="Mapping config (default: $MAPPING_CONFIG, else the shipped one).")
 @click.option("--post", "post_on", metavar="KEY", help="Post the message (Markdown) on this request, for the customer.")
 @click.option("--by", "requested_by", help="Who posts, for the audit (default: your user name).")

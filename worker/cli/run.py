@@ -26,7 +26,7 @@ import click
 
 from worker import runfile
 from worker.embedded_redis import EmbeddedRedis
-from worker.settings import RunSettings, Settings, SettingsError, log_secrets
+from worker.settings import ExplicitSettings, RunSettings, Settings, SettingsError, log_secrets, var_dir as var_dir_of
 
 # Restarted whenever they exit (worker/supervise.py): a worker ends itself when its broker is gone
 # for good or its consumer loop hangs, and must come back without a person; `worker-time` fires
@@ -104,8 +104,9 @@ def _procfile(root: Path) -> dict[str, str]:
 def command(without: tuple[str, ...]) -> None:
     """Run web, worker, worker-time, beat and Flower, with what a laptop lacks filled in."""
     root = Path.cwd()
-    env = dict(os.environ)
-    var_dir = Path(env.setdefault("PSW_VAR_DIR", str(root / "var")))
+    env = dict(os.environ)  # the processes' environment, with what a laptop lacks filled in below
+    var_dir = root / var_dir_of(env)
+    env.setdefault("PSW_VAR_DIR", str(var_dir))
     say = lambda line: click.echo(f"psw run: {line}")  # noqa: E731
     # A hangup while starting ends the start; the cleanup below still stops what has started.
     signal.signal(signal.SIGHUP, lambda _signum, _frame: sys.exit(128 + signal.SIGHUP))
@@ -123,16 +124,16 @@ def _run(root: Path, env: dict[str, str], var_dir: Path, lock: runfile.RunLock, 
     from honcho.manager import Manager
 
     try:
-        ports = RunSettings.from_env(env)
+        ports, given = RunSettings.from_env(env), ExplicitSettings.from_env(env)
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
     port, sim_port = env.setdefault("PORT", str(ports.web_port)), ports.simulator_port
     wanted = {"web (PORT)": ports.web_port}
     if "flower" not in without:
         wanted["Flower (FLOWER_PORT)"] = ports.flower_port
-    if not env.get("JIRA_URL"):
+    if not given.jira_url:
         wanted["the Jira simulator (JIRA_SIM_PORT)"] = sim_port
-    if not env.get("REDIS_URL"):
+    if not given.redis_url:
         wanted["the embedded Redis (EMBEDDED_REDIS_PORT)"] = ports.embedded_redis_port
     for what, number in wanted.items():
         if _taken(number):
@@ -149,7 +150,7 @@ def _run(root: Path, env: dict[str, str], var_dir: Path, lock: runfile.RunLock, 
     env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
 
     embedded = None
-    if not env.get("REDIS_URL"):
+    if not given.redis_url:
         embedded = EmbeddedRedis(var_dir / "redis", port=ports.embedded_redis_port, own_session=True)
         try:
             embedded.start()
@@ -160,7 +161,7 @@ def _run(root: Path, env: dict[str, str], var_dir: Path, lock: runfile.RunLock, 
         say(f"no REDIS_URL set: started embedded Redis at {embedded.url} (data in {embedded.data_dir})")
 
     manager = Manager(printer=masking_printer(log_secrets(env)))
-    simulator = not env.get("JIRA_URL")
+    simulator = not given.jira_url
     if simulator:
         env.update(JIRA_URL=f"http://127.0.0.1:{sim_port}", **runfile.SIMULATOR_CREDENTIALS)
         say(f"no JIRA_URL set: started the bundled Jira simulator at {env['JIRA_URL']}")

@@ -109,8 +109,8 @@ def _request_type(value: str) -> cat.RequestType:
 
 
 @command.command("request")
-@click.option("--sim-url", default=lambda: simulator_url(DEFAULT_SIM_URL), envvar="JIRA_SIM_URL",
-              show_default=f"the running psw run's simulator, else {DEFAULT_SIM_URL}")
+@click.option("--sim-url", default=lambda: simulator_url(DEFAULT_SIM_URL),
+              show_default=f"JIRA_SIM_URL, else the running psw run's simulator, else {DEFAULT_SIM_URL}")
 @click.option("--sen", default="SEN-10000001", show_default=True, help="Support Entitlement Number ('' for none).")
 @click.option("--severity", default="L2", show_default=True, type=click.Choice(["L1", "L2", "L3", "L4"],
                                                                               case_sensitive=False))
@@ -173,8 +173,8 @@ def _choice(value: str, options: tuple[str, ...]) -> str:
 
 @command.command("show")
 @click.argument("key")
-@click.option("--sim-url", default=lambda: simulator_url(DEFAULT_SIM_URL), envvar="JIRA_SIM_URL",
-              show_default=f"the running psw run's simulator, else {DEFAULT_SIM_URL}")
+@click.option("--sim-url", default=lambda: simulator_url(DEFAULT_SIM_URL),
+              show_default=f"JIRA_SIM_URL, else the running psw run's simulator, else {DEFAULT_SIM_URL}")
 @click.option("--json", "as_json", is_flag=True, help="Print the raw issue JSON instead.")
 def show(key: str, sim_url: str, as_json: bool) -> None:
     """Print an issue's labels, priority, Priority Support fields, property and comments."""

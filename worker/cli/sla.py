@@ -23,6 +23,7 @@ from worker.config import ConfigError, default_config_path, load_config
 from worker.config.models import check_holiday_calendar
 from worker.instants import iso_utc, parse_instant
 from worker.policy.sla import SlaPolicy, SlaTimes, holidays_from_text
+from worker.settings import configured_mapping
 
 FIELDS = ("level", "region", "created")
 
@@ -96,7 +97,7 @@ def command() -> None:
 @click.option("--created", help="Request creation time, ISO 8601 with offset.")
 @click.option("--zone", help="Per-customer time zone overriding the region's (IANA name).")
 @click.option("--holidays", help="Per-customer public holidays overriding the region's, e.g. US-NY.")
-@click.option("--config", "config_path", envvar="MAPPING_CONFIG", type=click.Path(dir_okay=False),
+@click.option("--config", "config_path", default=configured_mapping, type=click.Path(dir_okay=False),
               help="Mapping config whose levels and regions to use (default: $MAPPING_CONFIG, else the shipped one).")
 def due(level: str | None, region: str | None, created: str | None, zone: str | None,
         holidays: str | None, config_path: str | None) -> None:

@@ -8,12 +8,12 @@ PSW_VAR_DIR, its Redis and Jira (from its run file, worker/runfile.py): a second
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
 
 from worker import runfile
+from worker.settings import ExplicitSettings, var_dir as var_dir_of
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -28,11 +28,11 @@ def command_env(*, redis: bool = False, jira: bool = False, env: dict[str, str] 
     """The environment for a command that uses Redis and/or Jira, with a running `psw run`'s
     filled in where the caller set none; one line on stderr for each, naming where it came from."""
     env = dict(os.environ if env is None else env)
-    var_dir = Path(env.get("PSW_VAR_DIR", "var"))
+    given, var_dir = ExplicitSettings.from_env(env), var_dir_of(env)
     run = runfile.running(var_dir)
     of_run = f"the running psw run, pid {run.get('pid')}, {var_dir / runfile.FILE_NAME}" if run else ""
     if redis:
-        if env.get("REDIS_URL", "").strip():
+        if given.redis_url:
             source = "REDIS_URL"
         elif run and run.get("redis_url"):
             env["REDIS_URL"], source = run["redis_url"], of_run
@@ -41,8 +41,8 @@ def command_env(*, redis: bool = False, jira: bool = False, env: dict[str, str] 
             source = "default: REDIS_URL is unset and no psw run holds " + str(var_dir)
         _say(f"Redis at {host_port(env['REDIS_URL'])} ({source})")
     if jira:
-        if env.get("JIRA_URL", "").strip():
-            _say(f"Jira at {env['JIRA_URL'].strip()} (JIRA_URL)")
+        if given.jira_url:
+            _say(f"Jira at {given.jira_url} (JIRA_URL)")
         elif run and run.get("jira_url"):
             env["JIRA_URL"] = run["jira_url"]
             if run.get("jira_simulator"):
@@ -61,10 +61,10 @@ def command_env(*, redis: bool = False, jira: bool = False, env: dict[str, str] 
 
 def simulator_url(default: str, env: dict[str, str] | None = None) -> str:
     """The bundled simulator's URL: JIRA_SIM_URL, else the running `psw run`'s, else `default`."""
-    env = os.environ if env is None else env
-    if env.get("JIRA_SIM_URL"):
-        return env["JIRA_SIM_URL"]
-    run = runfile.running(Path(env.get("PSW_VAR_DIR", "var")))
+    given = ExplicitSettings.from_env(env)
+    if given.simulator_url:
+        return given.simulator_url
+    run = runfile.running(var_dir_of(env))
     if run and run.get("jira_simulator") and run.get("jira_url"):
         return run["jira_url"]
     return default

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import os
 from urllib.parse import urlsplit
 
 import requests
@@ -74,15 +73,14 @@ logging.getLogger("atlassian.rest_client").addFilter(_LIBRARY_LOG_FILTER)
 def new_session(site: JiraSite) -> requests.Session:
     """A session for `site`, meant to live as long as the process: it keeps connections open.
 
-    Proxy and CA-bundle settings are read from the environment once, here, rather than on every
-    request (requests' `trust_env` re-reads them per call, which costs more than the call's own
-    Python work on a fast network).
+    Proxies (requests reads the standard HTTPS_PROXY, NO_PROXY ... itself) and the site's CA
+    bundle are taken once, here, rather than on every request (requests' `trust_env` re-reads
+    them per call, which costs more than the call's own Python work on a fast network).
     """
     session = requests.Session()
     session.proxies.update(requests.utils.get_environ_proxies(site.url))
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    if bundle:
-        session.verify = bundle
+    if site.ca_bundle:
+        session.verify = site.ca_bundle
     session.trust_env = False
     return session
 

@@ -6,8 +6,6 @@ own comment and does not post a second one.
 """
 from __future__ import annotations
 
-import os
-
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -101,11 +99,3 @@ def post_chat(url: str, payload: dict[str, Any], timeout: float, session: reques
         raise ChatUnavailable(f"chat webhook unreachable: {type(exc).__name__}") from None
     if response.status_code >= 300:
         raise ChatUnavailable(f"chat webhook answered {response.status_code}")
-
-
-def chat_webhook_url(variable: str | None, env: Mapping[str, str] | None = None) -> str | None:
-    """The chat webhook URL held by the variable the mapping config names (a secret: never log it)."""
-    if not variable:
-        return None
-    env = os.environ if env is None else env
-    return env.get(variable, "").strip() or None

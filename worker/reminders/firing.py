@@ -43,8 +43,7 @@ from worker.instants import iso_utc
 from worker.policy.decision import PROPERTY
 from worker.reminders.plan import threshold_code
 from worker.reminders.schedule import cancel_reminders, configured_codes, plan_or_none
-from worker.reminders.actions import chat_webhook_url
-from worker.settings import ReminderSettings
+from worker.settings import ReminderSettings, chat_webhook_url
 from worker.reminders.store import ReminderStore, parse_member
 
 log = logging.getLogger(__name__)
