@@ -9,7 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.core import GaugeMetricFamily
 
 from worker import clock
-from worker.celery_app import QUEUES
+from worker.queues import QUEUES
 from worker.config.live import NoUsableConfig
 from worker.liveness import CHECKS, judge, snapshot
 from worker.reminders.store import ReminderStore

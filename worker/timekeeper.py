@@ -31,8 +31,8 @@ from celery.signals import beat_init
 
 from worker import clock, inflight, unstarted
 from worker.queueing import task_message
-from worker.queues import QUEUE, TIME_QUEUE
-from worker.reminders.dispatch import FIRE_TASK, DispatchResult, dispatch_due
+from worker.queues import FIRE_REMINDER, QUEUE, TIME_QUEUE
+from worker.reminders.dispatch import DispatchResult, dispatch_due
 from worker.reminders.store import ReminderStore, parse_member
 from worker.settings import Settings
 
@@ -58,7 +58,7 @@ class Timekeeper:
         self._failing = False
 
     def _fire_message(self, name: str) -> bytes:
-        return task_message(self.app, FIRE_TASK, [name], TIME_QUEUE, issue=parse_member(name)[0])
+        return task_message(self.app, FIRE_REMINDER, [name], TIME_QUEUE, issue=parse_member(name)[0])
 
     def _triage_message(self, task_name: str, args: list) -> bytes:
         return task_message(self.app, task_name, args, QUEUE)

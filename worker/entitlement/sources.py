@@ -18,12 +18,13 @@ from worker.config.loader import ConfigError
 from worker.config.models import MappingConfig
 from worker.entitlement.files import Records, load_entitlements
 from worker.policy.entitlement import Entitlement, normalise_sen
+from worker.service_errors import ServiceError
 from worker.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-class EntitlementSourceUnavailable(Exception):
+class EntitlementSourceUnavailable(ServiceError):
     """The source cannot answer now; retry later. The message never contains credentials.
 
     `retry_after` (seconds) is set when the source said how long to wait (a 429 from Assets).

@@ -30,7 +30,6 @@ from worker.triage import Progress
 
 log = logging.getLogger(__name__)
 
-TRIAGE_TASK = "worker.tasks.triage_by_key"
 REPAIR_REASON = "repair"
 REQUEUE_AFTER = timedelta(hours=1)
 
