@@ -13,7 +13,7 @@ With dispatch as a task in the triage queue, a burst of 60 requests with Jira ta
 expired 214 dispatch messages and posted a breach reminder 85 s late. Here nothing stands between
 a due instant and its firing's message but one tick; and no once-a-second task fills Flower.
 
-It starts on Celery's `beat_init` signal (the module is imported by worker/celery_app.py), so
+It starts on Celery's `beat_init` signal (the module is imported by worker/celery_app.py `make_celery`), so
 the process that must run exactly once already does: one beat. Two beats by mistake are still
 safe: every claim is atomic, so a reminder or a lost task is queued once.
 """
