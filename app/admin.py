@@ -1,7 +1,9 @@
-"""The admin API: the effective mapping config, explain, and each issue's audit trail.
+"""The admin API: the effective mapping config, explain, each issue's audit trail, re-triage and
+the on-boarding message.
 
 Every endpoint needs `Authorization: Bearer $ADMIN_TOKEN`; with no token configured the admin API
-is off. The web process makes no Jira calls here either.
+is off. The one Jira call here is a re-triage's read of its issue (app/retriage_views.py); its
+writes are the workers'.
 """
 from __future__ import annotations
 

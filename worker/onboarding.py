@@ -10,6 +10,10 @@ the next sweep tries again and nothing is lost; a re-triage queued twice finds i
 The first listing a Redis sees (no `psw:onboarding:baseline`) is only recorded: every SEN would
 look new, and re-triaging every open request of every customer is not on-boarding. So a change
 made while Redis was empty (lost) is not noticed; `psw retriage --sen SEN` does it by hand.
+
+In shadow mode the re-triages are queued as usual (the workers record them and write nothing),
+and the digests are kept apart (`:shadow`): once shadow mode is off, the live digests still say
+what the live requests were decided on, and the changes are re-triaged for real.
 """
 from __future__ import annotations
 
@@ -26,6 +30,11 @@ log = logging.getLogger(__name__)
 
 DIGESTS = "psw:onboarding:digests"
 BASELINE = "psw:onboarding:baseline"
+
+
+def _keys(shadow: bool) -> tuple[str, str]:
+    suffix = ":shadow" if shadow else ""
+    return DIGESTS + suffix, BASELINE + suffix
 
 
 @dataclass
@@ -59,17 +68,18 @@ def check(svc, celery_app) -> OnboardingReport:
         return report
     now = {sen: digest(record) for sen, record in records.items()}
     report.listed = len(now)
-    if not svc.redis.exists(BASELINE):
+    digests, baseline = _keys(svc.settings.shadow_mode)
+    if not svc.redis.exists(baseline):
         pipe = svc.redis.pipeline(transaction=True)
-        pipe.delete(DIGESTS)
+        pipe.delete(digests)
         if now:
-            pipe.hset(DIGESTS, mapping=now)
-        pipe.set(BASELINE, clock.now().isoformat())
+            pipe.hset(digests, mapping=now)
+        pipe.set(baseline, clock.now().isoformat())
         pipe.execute()
         report.baseline = True
         log.info("on-boarding: first listing of the entitlement source recorded (%d SENs)", len(now))
         return report
-    known = {k.decode(): v.decode() for k, v in svc.redis.hgetall(DIGESTS).items()}
+    known = {k.decode(): v.decode() for k, v in svc.redis.hgetall(digests).items()}
     report.added = sorted(set(now) - set(known))
     report.changed = sorted(sen for sen in set(now) & set(known) if now[sen] != known[sen])
     report.removed = sorted(set(known) - set(now))
@@ -84,9 +94,9 @@ def check(svc, celery_app) -> OnboardingReport:
                                  shadow=svc.settings.shadow_mode)
             report.queued[sen] = keys
             if sen in now:
-                svc.redis.hset(DIGESTS, sen, now[sen])
+                svc.redis.hset(digests, sen, now[sen])
             else:
-                svc.redis.hdel(DIGESTS, sen)
+                svc.redis.hdel(digests, sen)
             log.info("on-boarding: %s: %d open request(s) queued for re-triage%s", why, len(keys),
                      f": {', '.join(keys)}" if keys else "")
     return report

@@ -46,6 +46,12 @@ def _epoch(value: Any) -> float | None:
     return None if parsed is None else parsed.timestamp()
 
 
+def _team(prop: Mapping[str, Any]) -> str:
+    route = prop.get("route")
+    team = route.get("team") if isinstance(route, Mapping) else None
+    return team if isinstance(team, str) else ""
+
+
 def row_of(issue_key: str, prop: Mapping[str, Any], fields: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
     """The board's row for an entitled decision property; None when it is not entitled (or has no
     due time): such a request is not a Priority Support request with a clock."""
@@ -66,6 +72,8 @@ def row_of(issue_key: str, prop: Mapping[str, Any], fields: Mapping[str, Any] | 
         "sen": prop.get("sen") or "",
         "level": prop.get("level") or "",
         "region": prop.get("region") or "",
+        # The team holding it: the triage's holder, then each warm handoff's (`handed_to`).
+        "team": _team(prop),
         "zone": prop.get("time_zone") or "UTC",
         "holidays": prop.get("holidays") if isinstance(prop.get("holidays"), str) else None,
         "created": _epoch(prop.get("created")),
@@ -106,6 +114,17 @@ def record_missing(client, issue_key: str, prop: Mapping[str, Any], fields: Mapp
     pipe.hsetnx(OPEN, issue_key, json.dumps(row, separators=(",", ":")))
     pipe.hsetnx(DECISIONS, issue_key, json.dumps(dict(prop), separators=(",", ":"), default=str))
     return bool(pipe.execute()[0])
+
+
+def handed_to(client, issue_key: str, team: str) -> None:
+    """A warm handoff moved the request to `team` (worker/reminders/handoffs.py): the board's
+    "team now". A request not on the board is left off it."""
+    raw = client.hget(OPEN, issue_key)
+    if raw is None:
+        return
+    row = json.loads(raw)
+    row["team"] = team
+    client.hset(OPEN, issue_key, json.dumps(row, separators=(",", ":")))
 
 
 def answered(client, issue_key: str, state: str, evidence: str, cycle: int = 1) -> None:

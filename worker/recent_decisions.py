@@ -7,7 +7,8 @@ email looked up, if it was), the entitlement record, the agent's level override,
 was decided at, and its outline (outcome, level, reasons, due). Newest per issue, at most `KEEP`:
 
 - `psw:decisions:recent`  sorted set, issue key -> the instant of its latest decision;
-- `psw:decisions:inputs`  hash, issue key -> the JSON of inputs and outline.
+- `psw:decisions:inputs`  hash, issue key -> the JSON of inputs and outline;
+- and each decision is counted under its config version (worker/config/live.py `versions_seen`).
 
 Like the audit trail, this holds request data (summary, description, reporter) and never
 credentials. Losing it loses only the preview's material; the next triages refill it.
@@ -20,8 +21,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from worker import decision_change
+from worker.config.live import DECIDED_KEY
 from worker.config.models import MappingConfig
-from worker.policy.decision import Decision, decide, iso_utc
+from worker.policy.decision import Decision, decide
 from worker.policy.entitlement import Entitlement
 from worker.policy.facts import Reporter, RequestFacts
 from worker.policy.severity import LevelOverride, override_for
@@ -30,8 +33,9 @@ RECENT = "psw:decisions:recent"
 INPUTS = "psw:decisions:inputs"
 KEEP = 1000
 
-# Add one and forget the oldest beyond KEEP, in one step.
+# Add one, count it under its config version, and forget the oldest beyond KEEP, in one step.
 _RECORD = """
+redis.call('HINCRBY', KEYS[3], ARGV[5], 1)
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 local over = redis.call('ZRANGE', KEYS[1], 0, -(tonumber(ARGV[4]) + 1))
@@ -58,13 +62,9 @@ class Recorded:
 
 
 def outline(decision: Decision) -> dict[str, Any]:
-    """What the preview compares: what the triage writes that an admin would notice."""
-    return {"outcome": decision.outcome, "level": decision.level,
-            "reasons": [r.code.value for r in decision.reasons],
-            "undecided": [r.code.value for r in decision.undecided],
-            "due": iso_utc(decision.due) if decision.due else None,
-            "jira_priority": decision.jira_priority, "customer": decision.customer, "region": decision.region,
-            "config_version": decision.config_version}
+    """What the preview compares (worker/decision_change.py, as a re-triage compares), with the
+    config version it was decided under."""
+    return {**decision_change.summary(decision.to_dict()), "config_version": decision.config_version}
 
 
 def _facts_json(facts: RequestFacts) -> dict[str, Any]:
@@ -86,8 +86,8 @@ def record(client, inputs: DecisionInputs, decision: Decision) -> None:
              "record": inputs.record.model_dump(mode="json") if inputs.record else None,
              "override": dataclasses.asdict(inputs.override) if inputs.override else None,
              "now": inputs.now.isoformat(), "outline": outline(decision)}
-    client.eval(_RECORD, 2, RECENT, INPUTS, inputs.facts.issue_key, inputs.now.timestamp(),
-                json.dumps(entry, separators=(",", ":"), ensure_ascii=False), KEEP)
+    client.eval(_RECORD, 3, RECENT, INPUTS, DECIDED_KEY, inputs.facts.issue_key, inputs.now.timestamp(),
+                json.dumps(entry, separators=(",", ":"), ensure_ascii=False), KEEP, decision.config_version)
 
 
 def latest(client, count: int) -> list[Recorded]:
@@ -99,14 +99,20 @@ def latest(client, count: int) -> list[Recorded]:
     for raw in client.hmget(INPUTS, keys):
         if raw is None:
             continue
-        entry = json.loads(raw)
-        override = entry.get("override")
-        out.append(Recorded(DecisionInputs(
-            facts=_facts_of(entry["facts"]),
-            record=Entitlement.model_validate(entry["record"]) if entry.get("record") else None,
-            override=LevelOverride(**override) if override else None,
-            now=datetime.fromisoformat(entry["now"])), entry["outline"]))
+        try:
+            out.append(_recorded(json.loads(raw)))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            continue  # kept by another version of this code in another shape: no material, not an error
     return out
+
+
+def _recorded(entry: dict[str, Any]) -> Recorded:
+    override = entry.get("override")
+    return Recorded(DecisionInputs(
+        facts=_facts_of(entry["facts"]),
+        record=Entitlement.model_validate(entry["record"]) if entry.get("record") else None,
+        override=LevelOverride(**override) if override else None,
+        now=datetime.fromisoformat(entry["now"])), dict(entry["outline"]))
 
 
 def redecide(inputs: DecisionInputs, config: MappingConfig, record: Entitlement | None) -> dict[str, Any]:

@@ -13,11 +13,13 @@ from celery.exceptions import Retry
 from worker import clock, inflight, node, queues, recent_decisions, unstarted
 from worker.bodies import mapping, text
 from worker.entitlement.sources import fresh
+from worker.jira.errors import JiraWriteUncertain
 from worker.metrics import TRIAGE_WRITES
 from worker.jira.retry import countdown_cap
 from worker.task_base import RETRYABLE, PswTask
 from worker.task_failures import failed_unexpectedly
 from worker.reminders import schedule_for_decision
+from worker.reminders.handoffs import schedule_handoff
 from worker.reminders.reconcile import REPAIR_REASON
 from worker.triage import audit_entry, triage
 from worker.triage_guard import LEASE, IssueBusy, TriageGuard
@@ -48,8 +50,8 @@ def run_triage(task: PswTask, issue: dict, delivery_id: str, read_first: bool = 
     retrying = False
     try:
         with guard:
-            return _triage_and_schedule(task, issue, delivery_id, read_first, agent_priority, on_retry=waiting,
-                                        requested_by=requested_by)
+            return _triage_and_schedule(task, issue, delivery_id, read_first, agent_priority,
+                                        on_retry=waiting, keep_lock=guard.keep_for, requested_by=requested_by)
     except IssueBusy:
         retrying = True
         countdown = random.uniform(*BUSY_COUNTDOWN)
@@ -71,7 +73,8 @@ def undecided_countdown(deferral: int, settings) -> float:
 
 
 def _triage_and_schedule(task: PswTask, issue: dict, delivery_id: str, read_first: bool,
-                         agent_priority: bool, on_retry, requested_by: str | None = None) -> dict:
+                         agent_priority: bool, on_retry, keep_lock, requested_by: str | None = None) -> dict:
+    """`keep_lock(seconds)`: hold the issue lock that long after this attempt (a write in doubt)."""
     svc, name = task.services, task.short_name
     asked = {"requested_by": requested_by} if requested_by else {}
     issue_key = issue["key"]
@@ -91,6 +94,8 @@ def _triage_and_schedule(task: PswTask, issue: dict, delivery_id: str, read_firs
         if not isinstance(exc, RETRYABLE):  # an odd shape or a bug: audited and counted, not a silent crash
             return failed_unexpectedly(svc.audit, name, "triage", issue_key, exc, **audit_entry(None, **failure), **asked)
         svc.audit.record(issue_key, "triage", **audit_entry(None, **failure, error=exc), **asked)
+        if isinstance(exc, JiraWriteUncertain):  # no other triage of the issue looks before it landed
+            keep_lock(exc.settle)
         task.retry_for(exc, on_retry)
     _keep_for_preview(svc.redis, result)
     if result.status == "deferred":
@@ -114,6 +119,7 @@ def _triage_and_schedule(task: PswTask, issue: dict, delivery_id: str, read_firs
         # schedule, and a request no longer entitled must lose its reminders.
         try:
             schedule_for_decision(svc, issue_key, result.property, clock.now())
+            schedule_handoff(svc, issue_key, result.property, clock.now())
         except redis.RedisError as exc:
             task.retry_for(exc, on_retry)
     task.count("ok")

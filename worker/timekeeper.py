@@ -56,6 +56,7 @@ class Timekeeper:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._failing = False
+        self._unnamed: dict[str, float] = {}  # queued marks seen taken by no node (worker/unstarted.py)
 
     def _fire_message(self, name: str) -> bytes:
         return task_message(self.app, FIRE_REMINDER, [name], TIME_QUEUE, issue=parse_member(name)[0])
@@ -68,7 +69,8 @@ class Timekeeper:
         dispatched = dispatch_due(self.store, self._fire_message, TIME_QUEUE, now,
                                   timedelta(seconds=self.reminders.lease), batch=self.reminders.dispatch_batch)
         recovered = inflight.requeue_overdue(self.redis, now, QUEUE, self._triage_message)
-        recovered += unstarted.requeue_unstarted(self.redis, now, QUEUE, self._triage_message)
+        recovered += unstarted.requeue_unstarted(self.redis, now, QUEUE, self._triage_message,
+                                                 unnamed_since=self._unnamed)
         return Tick(dispatched, recovered)
 
     def _tick_safely(self) -> None:

@@ -381,6 +381,8 @@ def triage(*, issue: dict[str, Any], delivery_id: str, config: MappingConfig, so
         changes = decision_change.changes(decision_change.summary(recorded), decision_change.summary(decision.to_dict()))
     preface = decision_change.preface(requested_by, changes) if changes else ""
     writes = plan_writes(decision, did, issue_fields, delivery_id, now, preface)
+    if changes == []:
+        writes.comment = ""  # nothing an agent acts on changed: no comment (shadow mode shows none either)
     writes.fields.update(route_fields(decision, recorded, issue_fields, config, gateway.deployment))
     result = TriageResult(issue_key, "unchanged", decision, did, property=writes.property, inputs=inputs,
                           changes=changes)

@@ -7,6 +7,12 @@ after LEASE, so a lost holder never blocks the issue for long. Release and renew
 holder's token: a lock that lapsed and was taken by another task is never removed by the first.
 The task that finds the lock taken retries a few seconds later and finds the first one's work done
 (worker/triage.py re-reads an issue it has progress for).
+
+A triage whose write timed out (JiraWriteUncertain: Jira may still carry it out) keeps the lock
+for the write's settle time instead of dropping it (`keep_for`): another delivery of the issue
+that took the lock at once would look before the slow write landed and write again (the chaos
+run found a triage comment twice this way, a resend under a new identifier posting 0.5 s before
+the first delivery's slow comment landed).
 """
 from __future__ import annotations
 
@@ -59,6 +65,7 @@ class TriageGuard:
         self.renew_every = renew_every.total_seconds()
         self.on_renew = on_renew
         self.token = uuid.uuid4().hex
+        self._keep_ms = 0
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
 
@@ -70,12 +77,19 @@ class TriageGuard:
         self._renewer.start()
         return self
 
+    def keep_for(self, seconds: float) -> None:
+        """On leaving, hold the lock `seconds` more (renewal stopped) instead of releasing it."""
+        self._keep_ms = max(1, int(seconds * 1000))
+
     def __exit__(self, *exc_info) -> None:
         self._stop.set()
         if self._renewer is not None:
             self._renewer.join(timeout=5)
         try:
-            self.redis.eval(_RELEASE, 1, self.key, self.token)
+            if self._keep_ms:
+                self.redis.eval(_RENEW, 1, self.key, self.token, self._keep_ms)
+            else:
+                self.redis.eval(_RELEASE, 1, self.key, self.token)
         except redis.RedisError as exc:  # the lease runs out by itself
             log.warning("could not release %s: %s", self.key, exc)
 

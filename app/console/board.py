@@ -36,10 +36,15 @@ class Filters:
     region: str = ""
     customer: str = ""  # a part of the customer's name, any case
     state: str = ""
+    team: str = ""  # the team holding it now (routing)
 
     @classmethod
-    def parse(cls, args: Mapping[str, str], levels: Iterable[str], regions: Iterable[str]) -> Filters:
+    def parse(cls, args: Mapping[str, str], levels: Iterable[str], regions: Iterable[str],
+              teams: Iterable[str] = ()) -> Filters:
         level, region = args.get("level", "").strip(), args.get("region", "").strip().upper()
+        team, teams = args.get("team", "").strip(), list(teams)
+        if team and team not in teams:
+            raise FilterError(f"team: {_shown(team)} is not a team of the running config ({', '.join(teams) or 'none'})")
         customer, state = args.get("customer", "").strip(), args.get("state", "").strip()
         levels, regions = list(levels), list(regions)
         if level and level not in levels:
@@ -52,17 +57,18 @@ class Filters:
             raise FilterError("customer: only printable characters")
         if state and state not in STATES:
             raise FilterError(f"state: {_shown(state)} is not one of {', '.join(STATES)}")
-        return cls(level, region, customer, state)
+        return cls(level, region, customer, state, team)
 
     def keep(self, row: Mapping[str, Any], state: str) -> bool:
         return ((not self.level or row["level"] == self.level)
                 and (not self.region or row["region"] == self.region)
                 and (not self.customer or self.customer.casefold() in row["customer"].casefold())
-                and (not self.state or state == self.state))
+                and (not self.state or state == self.state)
+                and (not self.team or row.get("team") == self.team))
 
     @property
     def active(self) -> bool:
-        return bool(self.level or self.region or self.customer or self.state)
+        return bool(self.level or self.region or self.customer or self.state or self.team)
 
 
 def _shown(value: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
+from datetime import timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -15,14 +16,13 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 
 from app.admin import _SECRET_KEY, redact
-from worker import recent_decisions
+from worker import decision_change, recent_decisions
 from worker.config.models import MappingConfig
 from worker.config.report import CheckReport
 from worker.policy.entitlement import normalise_sen
 
 MAX_CONFIG_BYTES = 256 * 1024  # the shipped config is 11 KiB
 PREVIEW_DEFAULT = 100
-COMPARED = ("outcome", "level", "reasons", "undecided", "due", "jira_priority", "customer", "region")
 SECRET = "*** (set, not shown)"
 
 
@@ -119,7 +119,7 @@ class Change:
     before: dict[str, Any]
     after: dict[str, Any] | None  # None: the edited config cannot decide it (`error` says why)
     error: str | None
-    changed: list[str]
+    changed: list[str]  # what changes, in words (worker/decision_change.py)
 
 
 @dataclass
@@ -153,9 +153,9 @@ def preview(report: CheckReport, client, count: int) -> Preview:
             after, error = recent_decisions.redecide(inputs, config, record), None
         except (ValueError, OverflowError) as exc:
             after, error = None, str(exc)
-        changed = list(COMPARED) if after is None else [k for k in COMPARED if kept.outline.get(k) != after.get(k)]
+        changed = ["the edit cannot decide it"] if after is None else decision_change.changes(kept.outline, after)
         if changed:
-            out.changes.append(Change(inputs.facts.issue_key, inputs.now.strftime("%a %d %b %H:%M UTC"),
+            out.changes.append(Change(inputs.facts.issue_key, inputs.now.astimezone(timezone.utc).strftime("%a %d %b %H:%M UTC"),
                                       kept.outline, after, error, changed))
     return out
 

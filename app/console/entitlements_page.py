@@ -17,6 +17,7 @@ from worker.policy.entitlement import Entitlement, customer_zone, normalise_sen
 
 QUERY_CHARS = 100
 SHOWN = 100
+OPEN_SHOWN = 10  # per record, the most urgent; the board filtered by the customer has them all
 
 
 class SearchRefused(ValueError):
@@ -27,7 +28,8 @@ class SearchRefused(ValueError):
 class Found:
     record: Entitlement
     zone: str
-    open: list[tuple[str, dict[str, Any]]]  # (board state, row), most urgent first
+    open: list[tuple[str, dict[str, Any]]]  # (board state, row), the OPEN_SHOWN most urgent
+    open_total: int = 0
 
 
 @dataclass
@@ -82,9 +84,11 @@ def load(cache: dict, config: MappingConfig, settings, query: str, rows, respond
             view.note = ("The entitlement source is JSM Assets, which the console does not list: search by SEN "
                          "(such as SEN-12345678).")
             return view
-        if "assets" not in cache:
-            cache["assets"] = source_from_config(config, settings)
-        found = cache["assets"].lookup(sen)
+        key = ("assets", config.version)  # a new config may name another query
+        if key not in cache:
+            cache.clear()
+            cache[key] = source_from_config(config, settings)
+        found = cache[key].lookup(sen)
         matched = [found] if found else []
     if query and not matched:
         sen = normalise_sen(query)
@@ -95,6 +99,7 @@ def load(cache: dict, config: MappingConfig, settings, query: str, rows, respond
         open_by_sen[row["sen"]].append((board.state_of(row, responded.get(row["key"]), now), row))
     matched.sort(key=lambda r: (r.customer.casefold(), r.sen))
     view.matched = len(matched)
-    view.found = [Found(r, customer_zone(r, config), sorted(open_by_sen.get(r.sen, []), key=board._urgency))
-                  for r in matched[:SHOWN]]
+    for r in matched[:SHOWN]:
+        requests = sorted(open_by_sen.get(r.sen, []), key=board._urgency)
+        view.found.append(Found(r, customer_zone(r, config), requests[:OPEN_SHOWN], len(requests)))
     return view

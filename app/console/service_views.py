@@ -4,15 +4,17 @@ every page in and checks every form's CSRF token."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 
 from flask import current_app, request
 
 from app.console import auth, config_page, entitlements_page, health_page
 from app.console.views import _config, _page, _parsed_rows, _problem, _when as _shown_when, bp, signed_in
-from worker import clock, open_requests
-from worker.entitlement.sources import EntitlementSourceUnavailable
+from worker import clock, open_requests, recent_decisions
 from worker.config.live import NoUsableConfig, versions_seen
+from worker.config.loader import default_config_path
 from worker.config.report import check_text
+from worker.entitlement.sources import EntitlementSourceUnavailable
 
 
 @bp.errorhandler(413)
@@ -26,22 +28,29 @@ def _when(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).strftime("%a %d %b %Y %H:%M UTC")
 
 
+def _running_path() -> Path:
+    """The mapping file the processes run (a relative path in an edit is taken from its folder)."""
+    return Path(auth.services().settings.mapping_config or default_config_path())
+
+
 def _config_view(status: int = 200, **shown):
     services = auth.services()
-    live = services.live_config
     try:
+        live = services.live_config
         running, problems = live.current(), [str(p) for p in live.problems]
-    except NoUsableConfig as exc:
+    except NoUsableConfig as exc:  # nothing runs: the page still shows why, and checks a fixed file
         running, problems = None, [str(p) for p in exc.problems] or [str(exc)]
+    path = _running_path()
     if "text" not in shown:  # the file on disk, to edit in place
         try:
-            shown["text"] = live.path.read_text(encoding="utf-8", errors="replace")[:config_page.MAX_CONFIG_BYTES]
+            shown["text"] = path.read_text(encoding="utf-8", errors="replace")[:config_page.MAX_CONFIG_BYTES]
         except OSError:
             shown["text"] = ""
-    return _page("config.html", status, running=running, path=live.path, file_problems=problems,
-                 versions=[(v, _when(first), _when(last)) for v, first, last in versions_seen(services.redis)], settings=config_page.settings_shown(services.settings),
+    return _page("config.html", status, running=running, path=path, file_problems=problems,
+                 versions=[(v, _when(first), _when(last), n) for v, first, last, n in versions_seen(services.redis)],
+                 settings=config_page.settings_shown(services.settings),
                  config_yaml=config_page.config_yaml(running) if running else "", in_words=config_page.in_words,
-                 most=config_page.recent_decisions.KEEP, **{"decisions": config_page.PREVIEW_DEFAULT, **shown})
+                 most=recent_decisions.KEEP, **{"decisions": config_page.PREVIEW_DEFAULT, **shown})
 
 
 @bp.get("/config")
@@ -59,7 +68,7 @@ def config_preview():
         count = config_page.decisions_wanted(request.form.get("decisions"))
     except config_page.EditRefused as exc:
         return _config_view(400, refused=str(exc), text=pasted)
-    report = check_text(text, name, auth.services().live_config.path)
+    report = check_text(text, name, _running_path())
     if not report.ok:
         return _config_view(422, report=report, text=pasted, decisions=count)
     return _config_view(200, report=report, text=pasted, decisions=count,

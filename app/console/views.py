@@ -211,12 +211,20 @@ def jira_link(key: str) -> str | None:
     return f"{site.url}/browse/{key}" if site else None
 
 
+def _teams(config) -> list[str]:
+    """The teams of the routing config, for the board's "team now" filter."""
+    routing = config.routing
+    if routing is None:
+        return []
+    return list(dict.fromkeys([*(team.team for team in routing.regions.values()), routing.select.team]))
+
+
 @bp.get("/board")
 @signed_in
 def board_page():
     config = _config()
     try:
-        filters = board.Filters.parse(request.args, config.levels, config.regions)
+        filters = board.Filters.parse(request.args, config.levels, config.regions, _teams(config))
         viewer = _viewer_zone()
         page = int(request.args.get("page", "1") or "1")
         if not 1 <= page <= MAX_PAGE:
@@ -246,7 +254,7 @@ def board_page():
     request_base = url_for("console.request_view", issue_key="PS-1")[:-len("PS-1")]
     return _page("board.html", board=built, lines=lines, filters=filters, page=page, pages=pages, request_base=request_base,
                  levels=list(config.levels), regions=list(config.regions), states=board.STATES, viewer=viewer,
-                 viewer_zones=sorted({*VIEWER_ZONES, *(r.zone for r in config.regions.values())}),
+                 viewer_zones=sorted({*VIEWER_ZONES, *(r.zone for r in config.regions.values())}), teams=_teams(config),
                  now=_when(now.timestamp(), "UTC")["utc"], args={k: v for k, v in request.args.items() if k != "page"})
 
 

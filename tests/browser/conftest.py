@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -46,23 +47,30 @@ def browser():
     driver.quit()
 
 
-@pytest.fixture
-def console_server(settings, redis_client):
-    """The whole web app (create_app) on 127.0.0.1, a free port, in a thread."""
+@contextmanager
+def served(app):
+    """`app` on 127.0.0.1, a free port, in a thread; yields its URL."""
     from werkzeug.serving import make_server
 
-    from app import create_app
-    from worker.settings import JiraSite
-
-    app = create_app(replace(settings, admin_token=TOKEN,
-                             jira=JiraSite(url="https://jira.example", deployment="cloud", email="bot@example.com",
-                                           api_token="not-used-here")))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(5)
+
+
+@pytest.fixture
+def console_server(settings, redis_client):
+    """The whole web app (create_app) on 127.0.0.1, a free port, in a thread."""
+    from app import create_app
+    from worker.settings import JiraSite
+
+    app = create_app(replace(settings, admin_token=TOKEN,
+                             jira=JiraSite(url="https://jira.example", deployment="cloud", email="bot@example.com",
+                                           api_token="not-used-here")))
+    with served(app) as url:
+        yield url
 
 
 @pytest.fixture

@@ -3,11 +3,9 @@ Re-triage on a not-entitled request, see the dry run's before and after, apply i
 queued for the workers (issue 14 point 3)."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 
-from tests.browser.conftest import TOKEN
+from tests.browser.conftest import TOKEN, served
 from tests.browser.test_console_browser import until_url
 from tests.retriage.conftest import RENEWED, queued_tasks, setup  # noqa: F401 (the fixture)
 from worker.settings import Settings
@@ -16,17 +14,11 @@ from worker.tasks import triage_by_key
 
 @pytest.fixture
 def live_console(setup):  # noqa: F811 (the imported fixture)
-    from werkzeug.serving import make_server
-
+    """The web app on a loopback port, reading the simulator the re-triage's dry run asks."""
     from app import create_app
 
-    app = create_app(Settings.from_env({**setup.env, "WEBHOOK_SECRET": "w" * 32, "ADMIN_TOKEN": TOKEN}))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    with served(create_app(Settings.from_env({**setup.env, "WEBHOOK_SECRET": "w" * 32, "ADMIN_TOKEN": TOKEN}))) as url:
+        yield url
 
 
 def test_press_re_triage_see_the_dry_run_and_apply_it(browser, live_console, setup, redis_client,  # noqa: F811

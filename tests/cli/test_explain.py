@@ -36,7 +36,7 @@ def test_entitled_l1_with_its_phone_number():
     assert "  jira priority  Highest" in lines
     assert ("  reminders      50% 2026-11-26 10:30 UTC, 75% 2026-11-26 10:45 UTC, 90% 2026-11-26 10:54 UTC, "
             "100% 2026-11-26 11:00 UTC (still to fire)") in lines
-    assert "  | L1 phone support: the EMEA Priority Support line is +31 20 555 0100 (its office is on shift now)." in lines
+    assert "  | L1 phone support: the EMEA Priority Support line is +31 20 555 0100 (its office is on shift when it was raised)." in lines
     assert f"  config         version {VERSION} ({default_config_path()})" in lines
 
 

@@ -78,3 +78,12 @@ def test_routing_problems_are_reported_with_their_lines(tmp_path):
     assert f"{path}:{apca}: routing.regions.APCA: unknown region 'APCA' (regions: AMER, APAC, EMEA)" in lines
     assert any("routing.regions: region APAC has no Priority Support team" in line for line in lines), lines
     assert lines[-1] == "2 problems found"
+
+
+def test_a_team_with_no_shift_is_refused(tmp_path):
+    path = tmp_path / "mapping.yaml"
+    shutil.copy(default_config_path().parent / "entitlements.yaml", tmp_path)
+    path.write_text(SHIPPED.replace('      shifts: {mon-fri: "10:00-18:00"}', "      shifts: {}"))
+    result = run(path)
+    assert result.exit_code == 1
+    assert "routing.regions.APAC: shifts: at least one day with hours" in result.output

@@ -72,5 +72,5 @@ def test_every_version_that_took_over_is_noted_with_when(config_file, redis_clie
         edit(config_file, "jira_priority: High\n", "jira_priority: Highest\n")
         assert live.current().version == first  # back to the first
     hour = 3600
-    assert versions_seen(redis_client) == [(first, start.timestamp(), start.timestamp() + 2 * hour),
-                                           (second, start.timestamp() + hour, start.timestamp() + hour)]
+    assert versions_seen(redis_client) == [(first, start.timestamp(), start.timestamp() + 2 * hour, 0),
+                                           (second, start.timestamp() + hour, start.timestamp() + hour, 0)]

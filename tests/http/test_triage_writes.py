@@ -55,7 +55,7 @@ def test_cloud_entitled_l1_writes_exact_bodies(rsps, config, source, redis_clien
     posted = sent(comment)
     assert posted["public"] is False
     assert posted["body"].startswith("Priority Support triage: ENTITLED.")
-    assert "L1 phone support: the EMEA Priority Support line is +31 20 555 0100 (its office is on shift now)." in posted["body"]
+    assert "L1 phone support: the EMEA Priority Support line is +31 20 555 0100 (its office is on shift when it was raised)." in posted["body"]
     assert "2026-11-26 12:00 CET (Europe/Amsterdam), 2026-11-26 11:00 UTC" in posted["body"]
     assert posted["body"].endswith(f"(psw-triage: decision {result.decision_id})")
     stored = sent(prop)

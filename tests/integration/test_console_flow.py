@@ -7,6 +7,7 @@ import re
 
 import requests
 
+from tests.conftest import SECRET
 from tests.integration.conftest import ADMIN_TOKEN, ENTITLED
 from tests.integration.test_triage_flow import create_and_wait
 
@@ -48,3 +49,20 @@ def test_the_board_follows_triage_first_response_and_resolution(sim, worker, web
     page = session.get(f"{base}/requests/{replied}", timeout=5).text
     assert page.count('<tr class="pass"') == 9 and 'id="sla-clock"' in page
     assert "First response" in page
+
+
+def test_the_config_preview_re_decides_what_the_worker_decided(sim, worker, web_port, config_file):
+    session, base = signed_in(web_port)
+    fast = create_and_wait(sim, severity="L1", summary="Console: preview L1", **ENTITLED)
+    slow = create_and_wait(sim, severity="L3", summary="Console: preview L3", **ENTITLED)
+    page = session.get(f"{base}/config", timeout=5).text
+    for secret in (ADMIN_TOKEN, SECRET, "integration-token"):
+        assert secret not in page
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    edited = config_file.read_text().replace("    target: 1h\n", "    target: 2h\n", 1)  # L1
+    resp = session.post(f"{base}/config/preview", data={"csrf_token": csrf, "text": edited, "decisions": "10"},
+                        timeout=10)
+    assert resp.status_code == 200
+    assert "<strong>1 would change</strong>, 1 would not." in resp.text
+    assert re.findall(r'<tr data-key="([A-Z]+-\d+)">', resp.text) == [fast]
+    assert slow not in re.search(r'<table class="requests preview">.*?</table>', resp.text, re.S).group(0)

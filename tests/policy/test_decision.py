@@ -46,7 +46,7 @@ def test_an_entitled_l1_request():
         "Level: L1, Production application down; Jira priority Highest.",
         "Initial response due: 2026-11-26 12:00 CET (Europe/Amsterdam), 2026-11-26 11:00 UTC.",
         "Target 1h counted around the clock (24x7), from the request's creation at 2026-11-26 10:00 UTC.",
-        "L1 phone support: the EMEA Priority Support line is +31 20 555 0100 (its office is on shift now).",
+        "L1 phone support: the EMEA Priority Support line is +31 20 555 0100 (its office is on shift when it was raised).",
         "Routed to Priority Support EMEA (Emil Emea).",
         f"(mapping config version {shipped().version})",
     ]

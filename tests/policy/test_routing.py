@@ -114,7 +114,7 @@ def test_the_decision_records_the_holder_at_creation_and_the_l1_comment_both_pho
                                            "account_id": "712020:ac5e6528-a1c7-5900-af84-0afc8fbcf07d",
                                            "username": "aki.apac"}}
     assert decision.to_dict()["route"] == decision.route
-    assert ("L1 phone support: the AMER Priority Support line is +1 555 0100; the office on shift now is "
+    assert ("L1 phone support: the AMER Priority Support line is +1 555 0100; the office on shift when it was raised is "
             "APAC, +61 2 5550 0100 (a call to AMER out of its hours routes there).") in decision.comment.splitlines()
     assert "Routed to Priority Support APAC (Aki Apac)." in decision.comment.splitlines()
 

@@ -123,6 +123,14 @@ def test_a_reminder_s_own_comment_is_ignored(jira):
     assert classify(body, RULES, by_catalogue).ignored == "a reminder's own comment"
 
 
+def test_a_warm_handoff_s_own_comment_is_ignored(jira):
+    # Data Center's comment webhook says nothing of visibility: the handoff comment is known by its marker.
+    text = "Priority Support warm handoff (L1): ...\n\n(psw-handoff:20261208T0100Z)"
+    body = jira.one(lambda store: store.add_comment(jira.key, text, False, AUTOMATION_USER), "comment_created")
+    expected = "internal comment" if jira.store.site.is_cloud else "a warm handoff's own comment"
+    assert classify(body, RULES, by_catalogue).ignored == expected
+
+
 @pytest.mark.parametrize("body, why", [
     ({"webhookEvent": "jira:issue_created"}, "event 'jira:issue_created' does not concern reminders"),
     ({"webhookEvent": "comment_created"}, "comment_created without a comment"),

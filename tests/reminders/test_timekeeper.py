@@ -21,6 +21,7 @@ from worker.queues import QUEUE, TIME_QUEUE
 from worker.embedded_redis import free_port
 from worker.reminders import schedule_for_decision
 from worker.settings import Settings
+from worker.queueing import task_message
 from worker.timekeeper import Timekeeper
 from worker.triage_guard import lock_key
 
@@ -92,6 +93,8 @@ def test_a_dead_nodes_work_is_handed_back_at_once_and_a_live_nodes_never(redis_u
     # Intake's marks (worker/unstarted.py), just queued: two taken off the queue, one still there.
     for name in ("queued-dead", "queued-live", "queued"):
         redis_client.zadd(unstarted.KEY, {marks[name]: now.timestamp()})
+    with time_machine.travel(now, tick=False):
+        redis_client.lpush(QUEUE, task_message(celery, TRIAGE, ["queued"], QUEUE))
     node.taken(redis_client, marks["queued-dead"], "host:41")
     node.taken(redis_client, marks["queued-live"], "host:4100")
     node.taken(redis_client, marks["dead"], "host:41")  # running: its holder stays the running one
@@ -108,6 +111,8 @@ def test_a_dead_nodes_work_is_handed_back_at_once_and_a_live_nodes_never(redis_u
     # The taken retry is queued when its countdown ends, not before; the untaken one after its lease.
     assert clock.tick(now + timedelta(seconds=2.9)).recovered == []
     assert clock.tick(now + timedelta(seconds=3)).recovered == [marks["waiting-taken"]]
+    assert [args for _, args, _ in queued(redis_client, QUEUE)] == [
+        ["queued"], ["dead"], ["dead-lost-lock"], ["queued-dead"], ["waiting-taken"]]
     assert redis_client.zrange(inflight.KEY, 0, -1) == [marks["live"].encode(), marks["waiting"].encode()]
     assert redis_client.hkeys(inflight.HOLDERS) == [marks["live"].encode()]
     assert sorted(redis_client.zrange(unstarted.KEY, 0, -1)) == sorted([marks["queued-live"].encode(),

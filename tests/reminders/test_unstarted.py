@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import time_machine
 
 from tests.reminders.test_timekeeper import TRIAGE, queued, settings_for
-from worker import inflight, unstarted
+from worker import inflight, node, unstarted
 from worker.celery_app import make_celery
 from worker.queues import QUEUE
 from worker.settings import Settings
@@ -77,3 +77,29 @@ def test_a_mark_queued_before_the_oldest_waiting_message_is_known_lost(redis_url
     recovered = tick(redis_url, redis_client, T0 + timedelta(seconds=40)).recovered
     assert recovered == [inflight.member(TRIAGE, ["d-lost"])]
     assert [args for _, args, _ in queued(redis_client, QUEUE)] == [["d-later"], ["d-lost"]]
+
+
+def test_a_taken_message_no_node_named_is_queued_again_two_seconds_after_the_clock_saw_it(redis_url, redis_client):
+    """The webhook right after a SIGKILL: Redis served it to the dead node's pending BRPOP, so no
+    node named itself on its mark; a live node names what it takes within milliseconds."""
+    clock = Timekeeper(celery, settings_for(redis_url), redis_client)
+    with time_machine.travel(T0, tick=False):
+        intake(redis_client, "d-lost")
+        intake(redis_client, "d-named-later")
+        intake(redis_client, "d-reserved")
+    for _ in range(3):
+        redis_client.rpop(QUEUE)
+    node.taken(redis_client, inflight.member(TRIAGE, ["d-reserved"]), "host:1")  # a live node waits for a free process
+    at = lambda s: time_machine.travel(T0 + timedelta(seconds=s), tick=False)  # noqa: E731
+    with at(1):
+        assert clock.tick().recovered == []  # seen unnamed: d-lost and d-named-later
+    node.taken(redis_client, inflight.member(TRIAGE, ["d-named-later"]), "host:1")  # a starved node, late
+    with at(2.9):
+        assert clock.tick().recovered == []
+    with at(3.0):
+        assert clock.tick().recovered == [inflight.member(TRIAGE, ["d-lost"])]
+    with at(29):
+        assert clock.tick().recovered == []  # named ones wait for MIN_AGE (their supervisor hands them back sooner)
+    with at(31):
+        assert clock.tick().recovered == [inflight.member(TRIAGE, [d]) for d in ("d-named-later", "d-reserved")]
+    assert [args for _, args, _ in queued(redis_client, QUEUE)] == [["d-lost"], ["d-named-later"], ["d-reserved"]]

@@ -77,3 +77,23 @@ def test_a_removed_record_re_triages_its_requests_too(setup, redis_client):
     assert onboarding.check(services(), reconcile.app).queued == {"SEN-10000042": [hooli]}
     run_queued(redis_client)
     assert "ps-reason-sen_unknown" in setup.sim.issue(hooli)["fields"]["labels"]
+
+
+def test_in_shadow_mode_the_re_triages_are_recorded_and_the_live_digests_kept(setup, redis_client, monkeypatch):
+    from worker import runtime
+
+    globex = setup.request()
+    triage_by_key.apply(args=[globex, "reconcile"], throw=True)
+    assert onboarding.check(services(), reconcile.app).baseline
+    monkeypatch.setenv("SHADOW_MODE", "1")
+    runtime.services.cache_clear()
+    assert onboarding.check(services(), reconcile.app).baseline  # the shadow digests start apart
+    setup.set_globex(RENEWED)
+    assert onboarding.check(services(), reconcile.app).queued == {"SEN-10000001": [globex]}
+    assert [r["status"] for r in run_queued(redis_client)] == ["shadow"]
+    assert "ps-not-entitled" in setup.sim.issue(globex)["fields"]["labels"] and len(setup.sim.comments(globex)) == 1
+    monkeypatch.delenv("SHADOW_MODE")
+    runtime.services.cache_clear()
+    assert onboarding.check(services(), reconcile.app).queued == {"SEN-10000001": [globex]}  # now for real
+    assert [r["status"] for r in run_queued(redis_client)] == ["written"]
+    assert "priority-support" in setup.sim.issue(globex)["fields"]["labels"]

@@ -41,6 +41,7 @@ def test_an_entitlement_fix_turns_a_not_entitled_request_into_an_entitled_one_wi
     key = setup.request()
     assert triage_by_key.apply(args=[key, "reconcile"], throw=True).get()["status"] == "written"
     assert "ps-not-entitled" in setup.sim.issue(key)["fields"]["labels"]
+    assert not setup.sim.issue(key)["fields"].get(services().config().routing.team_field.id)  # no team holds it
     assert scheduled(redis_client, key) == []
     setup.set_globex(RENEWED)  # the admin fixes Globex's record
 
@@ -62,6 +63,8 @@ def test_an_entitlement_fix_turns_a_not_entitled_request_into_an_entitled_one_wi
     assert {"priority-support", "ps-l1"} <= set(issue["fields"]["labels"])
     assert "ps-not-entitled" not in issue["fields"]["labels"]
     assert issue["fields"]["priority"]["name"] == "Highest"
+    # Routed as any triage routes (worker/routing): a team now holds it, in the same edit.
+    assert issue["fields"].get(services().config().routing.team_field.id), issue["fields"]
     assert scheduled(redis_client, key)  # reminders, from the normal triage path
     retriage_comment = comments(setup.sim, key)[-1]
     assert retriage_comment.startswith("Priority Support re-triage (asked by alice): now entitled: L1 "
@@ -110,3 +113,23 @@ def test_shadow_mode_records_the_re_triage_and_writes_nothing(setup, redis_clien
     assert entry["outcome"] == "shadow" and entry["requested_by"] == "dave"
     assert entry["would_write"]["comment"].startswith("Priority Support re-triage (asked by dave): now entitled: L1")
     assert next(e for e in services().audit.entries(key) if e["kind"] == "retriage")["shadow"] is True
+
+
+def test_a_new_config_version_alone_is_written_without_a_comment(setup, redis_client):
+    import time
+
+    key = setup.request()
+    setup.set_globex(RENEWED)
+    triage_by_key.apply(args=[key, "reconcile"], throw=True)
+    before = services().config().version
+    # A reminder's wording: a new config version, nothing an agent acts on in the triage.
+    setup.config.write_text(setup.config.read_text().replace("Priority Support reminder:", "Priority Support reminder (edited):"))
+    time.sleep(2.2)  # the live config looks at the file every 2 s
+    assert services().config().version != before
+    result = retriage_request(services(), celery_app(), key, "hana", dry_run=False, via="cli")
+    assert (result.changes, result.comment, result.unchanged) == ([], None, False)
+    assert [r["status"] for r in run_queued(redis_client)] == ["written"]
+    assert len(comments(setup.sim, key)) == 1  # the first triage's only
+    assert setup.sim.properties(key)["priority-support"]["config_version"] == services().config().version
+    entry = next(e for e in services().audit.entries(key) if e["kind"] == "triage")
+    assert entry["changes"] == [] and entry["writes"]["comment"] == ""

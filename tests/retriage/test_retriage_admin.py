@@ -4,8 +4,11 @@ message, never a 500."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app import create_app
+from tests.fuzz_strategies import FUZZ, raw_bodies
 from tests.retriage.conftest import RENEWED, queued_tasks
 from worker.settings import Settings
 from worker.tasks import triage_by_key
@@ -67,3 +70,23 @@ def test_without_a_jira_site_it_says_so(client, settings):
                                         "ADMIN_TOKEN": TOKEN}))
     resp = app.test_client().post("/admin/issues/PS-1/retriage?dry_run=1", headers=AUTH)
     assert resp.status_code == 503 and "no Jira site is configured" in resp.get_json()["message"]
+
+
+@pytest.fixture
+def no_jira_admin(settings):
+    from dataclasses import replace
+
+    app = create_app(replace(settings, admin_token=TOKEN))
+    app.testing = True  # an exception in a view propagates into the test instead of becoming a 500
+    return app
+
+
+@FUZZ
+@given(raw=raw_bodies, key=st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="/.\\"), max_size=40))  # routing aside
+def test_any_body_and_key_get_a_clear_answer(no_jira_admin, raw, key):
+    from urllib.parse import quote
+
+    resp = no_jira_admin.test_client().post(f"/admin/issues/{quote(key, safe='') or 'x'}/retriage", data=raw.encode(),
+                                            headers=AUTH, content_type="application/json")
+    assert resp.status_code in (400, 404, 413, 503), resp.data[:300]  # 503: this app has no Jira site
+    assert resp.is_json and resp.get_json()["message"]

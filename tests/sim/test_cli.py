@@ -33,6 +33,25 @@ def test_request_raises_a_jsm_request_and_says_how_to_look_at_it(sim, receiver):
     assert receiver.events() == ["jira:issue_created"]
 
 
+def test_request_created_backdates_the_request_and_fires_its_webhook(sim, receiver):
+    result = CliRunner().invoke(command, ["request", "--sim-url", sim.url, "--severity", "L1",
+                                          "--created", "2026-11-30T08:00:00-08:00"])
+    assert result.exit_code == 0, result.output
+    fields = sim.issue("PS-1")["fields"]
+    assert fields["created"] == "2026-11-30T16:00:00.000+0000"
+    assert fields["reporter"]["emailAddress"] == "ops-admin@globex.example"
+    assert fields[cat.SEVERITY_FIELD]["value"] == "L1 - Production down"
+    sim.wait_for_webhooks()
+    assert receiver.events() == ["jira:issue_created"]
+
+
+def test_request_created_must_be_an_instant_in_the_past_with_a_zone():
+    for value, problem in (("yesterday", "is not an ISO 8601 instant"), ("2026-12-07T08:00:00", "has no time zone"),
+                           ("2999-01-01T00:00:00Z", "is in the future")):
+        result = CliRunner().invoke(command, ["request", "--created", value])
+        assert result.exit_code == 2 and problem in result.output, result.output
+
+
 def test_request_refuses_an_unknown_request_type():
     result = CliRunner().invoke(command, ["request", "--request-type", "Make coffee"])
     assert result.exit_code == 2 and "unknown request type 'Make coffee'" in result.output
@@ -52,6 +71,7 @@ def test_show_prints_labels_priority_fields_property_and_comments(sim, http):
     assert "priority:  Highest" in out and "labels:    priority-support, ps-l1" in out
     assert "PS level:       L1" in out and "PS due:         2026-11-26T11:00:00.000+0000" in out
     assert "PS entitlement: entitled" in out
+    assert "team:      (unset)" in out and "assignee:  (unassigned)" in out
     assert '"config": "c0ffee"' in out and "[internal] Agent" in out and "Priority Support L1" in out
 
 

@@ -27,7 +27,7 @@ def test_a_decision_reads_back_with_its_inputs_as_they_were(redis_client):
     assert back.inputs == kept
     assert back.outline == {"outcome": "entitled", "level": "L2", "reasons": [], "undecided": [],
                             "due": "2026-11-26T12:00:00Z", "jira_priority": "High", "customer": "Globex Corporation",
-                            "region": "EMEA",
+                            "region": "EMEA", "sen": "SEN-10000001",
                             "config_version": shipped().version}
 
 
@@ -52,3 +52,12 @@ def test_redecide_under_another_config_from_the_same_inputs(redis_client):
     assert (back.outline["due"], after["due"]) == ("2026-11-26T12:00:00Z", "2026-11-26T11:00:00Z")
     with pytest.raises(ValueError, match="region"):
         recent_decisions.redecide(back.inputs, shipped(), inputs.record.model_copy(update={"region": "MARS"}))
+
+
+def test_an_entry_in_a_shape_this_code_cannot_read_is_left_out(redis_client):
+    keep(redis_client, "PS-1")
+    keep(redis_client, "PS-2", at=CREATED + timedelta(minutes=1))
+    redis_client.zadd(recent_decisions.RECENT, {"PS-3": (CREATED + timedelta(minutes=2)).timestamp()})
+    redis_client.hset(recent_decisions.INPUTS, "PS-3", '{"facts": {"issue_key": "PS-3", "colour": "blue"}}')
+    redis_client.hset(recent_decisions.INPUTS, "PS-2", "not json")
+    assert [r.inputs.facts.issue_key for r in recent_decisions.latest(redis_client, 10)] == ["PS-1"]

@@ -236,6 +236,25 @@ def test_the_board_shows_the_urgent_first_with_states_times_and_breaches(signed_
     assert "1 breached" in page and "1 at risk" in page and "4 open" in page
 
 
+def test_the_board_shows_and_filters_the_team_holding_each_request_now(signed_in, board_requests, redis_client):
+    rows = {row["key"]: row for row in open_requests.rows(redis_client)[0]}
+    assert rows["PS-1"]["team"] == "Priority Support EMEA"  # the triage's holder (its decision's route)
+    for key in ("PS-1", "PS-3", "PS-4"):
+        open_requests.handed_to(redis_client, key, "Priority Support EMEA")
+    open_requests.handed_to(redis_client, "PS-2", "Select Support")  # a warm handoff moved it
+    with time_machine.travel(NOW, tick=False):
+        select = signed_in.get("/console/board?team=Select+Support")
+        emea = signed_in.get("/console/board?team=Priority+Support+EMEA")
+        unknown = signed_in.get("/console/board?team=Night+Owls")
+    assert keys_on(select) == ["PS-2"] and keys_on(emea) == ["PS-1", "PS-3", "PS-4"]
+    page = select.get_data(as_text=True)
+    assert '<th scope="col">Team now</th>' in page
+    assert re.search(r'data-key="PS-2">.*?<td class="team">Select Support</td>', page, re.S)
+    assert unknown.status_code == 400
+    assert "team: &#39;Night Owls&#39; is not a team of the running config (Priority Support AMER" in \
+        unknown.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("query, message", [
     ("?level=L9", "level: &#39;L9&#39; is not a level of the running config"),
     ("?region=%00", "is not a region of the running config"),

@@ -28,10 +28,19 @@ from worker.queues import QUEUE, TIME_QUEUE
 from worker.settings import ConsoleSettings, JiraSite, Settings
 
 
-@pytest.mark.parametrize("path", ["/console/health"])
+SERVICE_PAGES = ["/console/health", "/console/config", "/console/entitlements", "/console/entitlements?q=globex"]
+
+
+@pytest.mark.parametrize("path", SERVICE_PAGES)
 def test_the_service_pages_need_a_sign_in(web, path):
     resp = web.get(path)
     assert resp.status_code == 302 and resp.headers["Location"].startswith("/console/sign-in?next=")
+
+
+@pytest.mark.parametrize("path", SERVICE_PAGES + ["POST /console/config/preview"])
+def test_the_service_pages_are_off_without_an_admin_token(client, path):
+    resp = client.post(path.split()[1]) if path.startswith("POST ") else client.get(path)
+    assert resp.status_code == 404 and "Set ADMIN_TOKEN to turn the console on" in resp.get_data(as_text=True)
 
 
 # -- health ---------------------------------------------------------------------------------------
@@ -181,15 +190,21 @@ def test_a_valid_edit_previews_the_decisions_it_would_change_before_and_after(si
     assert row == "PS-1"
     # Created 11:00 UTC on the global business week (open): due 13:00 with 2 h, 12:00 with 1 h.
     assert re.search(r'data-key="PS-1">.*?class="before">ENTITLED L2, due 2026-12-07 13:00 UTC, priority High<'
-                     r'.*?class="after">ENTITLED L2, due 2026-12-07 12:00 UTC, priority High<.*?class="changed">due<',
+                     r'.*?class="after">ENTITLED L2, due 2026-12-07 12:00 UTC, priority High<'
+                     r'.*?class="changed">due changed from 2026-12-07T13:00:00Z to 2026-12-07T12:00:00Z<',
                      page, re.S)
 
 
 def test_the_running_config_pasted_back_changes_nothing(signed_in, redis_client):
     kept(redis_client, "PS-1")
+    kept(redis_client, "PS-2", minutes=1)
+    kept(redis_client, "PS-1", minutes=2)  # triaged again: counted again, kept once
     page = preview(signed_in, text=SHIPPED).get_data(as_text=True)
+    version = shipped().version
+    assert f'<tr data-version="{version}"><td><code>{version}</code></td>' in page
+    assert re.search(rf'data-version="{version}">.*?<td class="decided">3</td>', page, re.S)
     assert f"Valid: version <code>{shipped().version}</code> (the running one)" in page
-    assert "<strong>0 would change</strong>, 1 would not." in page
+    assert "<strong>0 would change</strong>, 2 would not." in page
 
 
 def test_an_uploaded_file_is_checked_like_a_paste(signed_in, redis_client):
@@ -386,3 +401,29 @@ def test_an_unknown_zone_is_refused_with_a_message_and_not_remembered(signed_in,
     page = resp.get_data(as_text=True)
     assert resp.status_code == 400 and f"zone: {shown} is not a time zone; give an IANA name" in page
     assert "Due (UTC)" in signed_in.get("/console/board").get_data(as_text=True)
+
+
+def test_a_record_shows_its_most_urgent_open_requests_and_links_the_rest(signed_in, redis_client):
+    with time_machine.travel(NOW - timedelta(minutes=1), tick=False):
+        for n in range(1, 13):
+            put(redis_client, f"PS-{n}", NOW - timedelta(minutes=10 * n), "L3", now=NOW)
+    row = re.search(r'<tr data-sen="SEN-10000001">.*?</tr>',
+                    signed_in.get("/console/entitlements?q=SEN-10000001").get_data(as_text=True), re.S).group(0)
+    # The oldest is due first: PS-12 to PS-3 shown, PS-2 and PS-1 behind the link.
+    assert re.findall(r'/console/requests/(PS-\d+)', row) == [f"PS-{n}" for n in range(12, 2, -1)]
+    assert '<a class="more" href="/console/board?customer=Globex+Corporation">all 12 on the board</a>' in row
+
+
+def test_with_no_usable_config_the_config_page_says_why_and_still_checks_a_fixed_file(settings, tmp_path, redis_client):
+    broken = tmp_path / "mapping.yaml"
+    broken.write_text(SHIPPED.replace("\nlevels:", "\nlevles:").replace(
+        "path: entitlements.yaml", f"path: {default_config_path().parent / 'entitlements.yaml'}"))
+    web = create_app(replace(settings, admin_token=TOKEN, mapping_config=str(broken))).test_client()
+    with time_machine.travel(NOW, tick=False):
+        assert sign_in(web).status_code == 303
+        page = web.get("/console/config")
+        text = page.get_data(as_text=True)
+        assert page.status_code == 200 and "no usable config running" in text
+        assert f"{broken}:" in text and "unknown key &#39;levles&#39; (did you mean &#39;levels&#39;?)" in text
+        fixed = preview(web, page, text=broken.read_text().replace("\nlevles:", "\nlevels:"))
+    assert fixed.status_code == 200 and "Valid: version" in fixed.get_data(as_text=True)

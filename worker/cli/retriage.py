@@ -37,7 +37,16 @@ def services_for_command():
         raise click.ClickException(str(exc)) from None
     if settings.jira is None:
         raise click.ClickException("no Jira site: set JIRA_URL and its credentials (or run next to `make run`)")
-    return build_services(settings), make_celery(settings)
+    svc = build_services(settings)
+    try:
+        config = svc.config()
+    except NoUsableConfig as exc:
+        raise click.ClickException(str(exc)) from None
+    # Which config (and so which entitlement source) decides: MAPPING_CONFIG must name the
+    # running service's file, or the dry run reads other records than the workers do.
+    source = config.entitlement.path and config.resolve(config.entitlement.path) or "JSM Assets"
+    click.echo(f"psw: mapping config {svc.live_config.path} (version {config.version}; entitlements: {source})", err=True)
+    return svc, make_celery(settings)
 
 
 def _selected(keys: tuple[str, ...], sen: str | None, jql: str | None) -> None:

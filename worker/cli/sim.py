@@ -6,12 +6,14 @@ the labels, priority, Priority Support fields, the priority-support property and
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import click
 import requests
 
 from jirasim import catalogue as cat
+from worker import clock
 from worker.cli.where import simulator_url
 
 DEFAULT_SIM_URL = "http://127.0.0.1:8081"
@@ -121,17 +123,23 @@ def _request_type(value: str) -> cat.RequestType:
 @click.option("--request-type", default="Technical support", show_default=True, help="Name or id.")
 @click.option("--reporter", default="ops-admin@globex.example", show_default=True,
               help="The customer raising it (an email; the default is an admin of SEN-10000001).")
+@click.option("--created", "created_at", metavar="ISO", callback=lambda _ctx, _param, value: _past(value),
+              help="Backdate the request to this instant in the past (ISO 8601 with a zone, e.g. "
+                   "2026-12-07T08:00:00-08:00), so its reminders and handoffs since then come due at once.")
 def request(sim_url: str, sen: str, severity: str, product: str, version: str, environment: str,
-            summary: str, request_type: str, reporter: str) -> None:
+            summary: str, request_type: str, reporter: str, created_at: datetime | None) -> None:
     """Raise a JSM request in a running simulator, as a customer on the portal would."""
     kind = _request_type(request_type)
     sim = Simulator(sim_url)
     values = cat.sample_request_fields(summary=summary, sen=sen or None, severity=severity.upper(),
                                        product=_choice(product, cat.PRODUCT_OPTIONS), version=version or None,
                                        environment=_choice(environment, cat.ENVIRONMENT_OPTIONS))
-    created = sim.post("/rest/servicedeskapi/request", {
-        "serviceDeskId": cat.SERVICE_DESK_ID, "requestTypeId": kind.id,
-        "requestFieldValues": values, "raiseOnBehalfOf": reporter})
+    body = {"serviceDeskId": cat.SERVICE_DESK_ID, "requestTypeId": kind.id, "requestFieldValues": values}
+    if created_at is None:
+        created = sim.post("/rest/servicedeskapi/request", {**body, "raiseOnBehalfOf": reporter})
+    else:
+        # Jira's API cannot backdate a request; the simulator's control endpoint can.
+        created = sim.post("/_sim/requests", {**body, "caller": reporter, "created": created_at.isoformat()})
     key = created["issueKey"]
     auth = f"-u {CLOUD_AUTH[0]}:{CLOUD_AUTH[1]}" if sim.cloud else f"-H 'Authorization: Bearer {DC_TOKEN}'"
     click.echo(f"Created {key} ({kind.name}; {sen or 'no SEN'}, {severity.upper()}, {product} {version}, "
@@ -143,6 +151,20 @@ def request(sim_url: str, sen: str, severity: str, product: str, version: str, e
         click.echo("The simulator has no webhook URL, so no worker will triage it. Look at it with:")
     click.echo(f"  psw sim show {key} --sim-url {sim.url}")
     click.echo(f"  curl -s {auth} '{sim.url}/rest/api/2/issue/{key}?properties={cat.PROPERTY_KEY}'")
+
+
+def _past(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 instant such as 2026-12-07T08:00:00-08:00") from None
+    if instant.tzinfo is None:
+        raise click.BadParameter(f"{value!r} has no time zone: add one, e.g. Z or -08:00")
+    if instant > clock.now():
+        raise click.BadParameter(f"{value} is in the future: a request can only be backdated")
+    return instant
 
 
 def _choice(value: str, options: tuple[str, ...]) -> str:
@@ -157,7 +179,8 @@ def _choice(value: str, options: tuple[str, ...]) -> str:
 def show(key: str, sim_url: str, as_json: bool) -> None:
     """Print an issue's labels, priority, Priority Support fields, property and comments."""
     sim = Simulator(sim_url)
-    wanted = ["summary", "status", "labels", "priority", "created", *(f for f, _ in PS_FIELDS)]
+    wanted = ["summary", "status", "labels", "priority", "created", "assignee", cat.PS_TEAM_FIELD,
+              *(f for f, _ in PS_FIELDS)]
     issue = sim.get(f"/rest/api/2/issue/{key}", fields=",".join(wanted), properties=cat.PROPERTY_KEY)
     comments = sim.get(f"/rest/servicedeskapi/request/{key}/comment", public="true", internal="true")
     if as_json:
@@ -169,6 +192,9 @@ def show(key: str, sim_url: str, as_json: bool) -> None:
     click.echo(f"  created:   {fields.get('created')}")
     click.echo(f"  priority:  {(fields.get('priority') or {}).get('name')}")
     click.echo(f"  labels:    {', '.join(fields.get('labels') or []) or '(none)'}")
+    team, assignee = fields.get(cat.PS_TEAM_FIELD), fields.get("assignee")
+    click.echo(f"  team:      {team['value'] if team else '(unset)'}")
+    click.echo(f"  assignee:  {assignee['displayName'] if assignee else '(unassigned)'}")
     for field_id, label in PS_FIELDS:
         click.echo(f"  PS {label + ':':<12} {fields.get(field_id) if fields.get(field_id) is not None else '(unset)'}")
     decision = (issue.get("properties") or {}).get(cat.PROPERTY_KEY)

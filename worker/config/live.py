@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 LAST_GOOD_KEY = "psw:config:last-good"
 VERSIONS_KEY = "psw:config:versions"  # sorted set: version -> when it last took over in a process
 FIRST_SEEN_KEY = "psw:config:versions:first"  # hash: version -> when it first took over
+DECIDED_KEY = "psw:config:versions:decided"  # hash: version -> triage decisions made under it (worker/recent_decisions.py)
 VERSIONS_KEPT = 50
 
 
@@ -110,6 +111,7 @@ class LiveConfig:
             if forgotten:
                 pipe.zrem(VERSIONS_KEY, *forgotten)
                 pipe.hdel(FIRST_SEEN_KEY, *forgotten)
+                pipe.hdel(DECIDED_KEY, *forgotten)
                 pipe.execute()
         except redis.RedisError as exc:
             log.warning("could not keep the last good config in Redis: %s", type(exc).__name__)
@@ -132,10 +134,12 @@ class LiveConfig:
         return config
 
 
-def versions_seen(client: redis.Redis) -> list[tuple[str, float, float]]:
-    """(version, first took over, last took over) of the versions any process ran, the latest first."""
+def versions_seen(client: redis.Redis) -> list[tuple[str, float, float, int]]:
+    """(version, first took over, last took over, triage decisions made under it) of the versions
+    any process ran, the latest first."""
     pipe = client.pipeline(transaction=False)
     pipe.zrevrange(VERSIONS_KEY, 0, -1, withscores=True)
     pipe.hgetall(FIRST_SEEN_KEY)
-    last, first = pipe.execute()
-    return [(v.decode(), float(first.get(v, at)), at) for v, at in last]
+    pipe.hgetall(DECIDED_KEY)
+    last, first, decided = pipe.execute()
+    return [(v.decode(), float(first.get(v, at)), at, int(decided.get(v, 0))) for v, at in last]

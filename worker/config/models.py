@@ -292,6 +292,7 @@ class EntitlementSourceConfig(Strict):
     source: Annotated[str, one_of("entitlement source", ENTITLEMENT_SOURCES)]
     path: str | None = None  # file source; relative to the mapping config's folder
     aql: str | None = None  # assets source; {sen} is replaced by the normalised SEN
+    list_aql: str | None = None  # assets source: every entitlement object, for on-boarding (worker/onboarding.py)
     attributes: AssetsAttributes = AssetsAttributes()
     cache_ttl: Duration = timedelta(minutes=5)
 

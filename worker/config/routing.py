@@ -51,6 +51,12 @@ class RegionTeam(Strict):
     shifts: WorkingHours
     roster: tuple[Person, ...] = ()
 
+    @model_validator(mode="after")
+    def _on_some_day(self) -> "RegionTeam":
+        if not self.shifts:
+            raise ValueError("shifts: at least one day with hours (a team never on shift holds nothing)")
+        return self
+
 
 class SelectTeam(Strict):
     """Who holds Priority Support requests on weekends and on a region's public holidays."""

@@ -135,7 +135,7 @@ def source_from_config(config: MappingConfig, settings: Settings | None = None) 
             raise ValueError("the assets entitlement source needs a Jira site (JIRA_URL and its credentials)")
         from worker.jira.assets import AssetsSource
 
-        source = AssetsSource(settings.jira, spec.aql, spec.attributes, regions)
+        source = AssetsSource(settings.jira, spec.aql, spec.attributes, regions, list_aql=spec.list_aql)
     return CachedSource(source, spec.cache_ttl) if spec.cache_ttl > timedelta(0) else source
 
 

@@ -32,6 +32,8 @@ from worker.settings import JiraSite
 log = logging.getLogger(__name__)
 
 _LISTS = ("products", "admins")
+LIST_PAGE = 100  # objects per page when listing every record (on-boarding)
+MAX_LIST_PAGES = 1000
 
 
 class AssetsUnavailable(EntitlementSourceUnavailable):
@@ -40,12 +42,14 @@ class AssetsUnavailable(EntitlementSourceUnavailable):
 
 class AssetsSource:
     def __init__(self, site: JiraSite, aql: str, attributes: AssetsAttributes,
-                 known_regions: Collection[str] | None = None, session: requests.Session | None = None) -> None:
+                 known_regions: Collection[str] | None = None, session: requests.Session | None = None,
+                 list_aql: str | None = None) -> None:
         check_site(site)
         if "{sen}" not in aql:
             raise ValueError("the Assets AQL query must contain {sen}")
         self.site = site
         self.aql = aql
+        self.list_aql = list_aql  # every entitlement object, for on-boarding's comparison (worker/onboarding.py)
         self.attributes = attributes
         self.known_regions = None if known_regions is None else frozenset(known_regions)
         self._session = session
@@ -65,18 +69,44 @@ class AssetsSource:
             raise AssetsUnavailable(f"Assets holds {len(objects)} objects for {normal}; expected one")
         return self._record(normal, objects[0], page.get("objectTypeAttributes") or [])
 
+    def records(self) -> dict[str, Entitlement] | None:
+        """Every record `list_aql` finds, by SEN (None without a `list_aql`: this source cannot be
+        listed). Any object that is not a valid record makes the whole listing unavailable: a
+        partial listing would look like SENs removed."""
+        if not self.list_aql:
+            return None
+        found: dict[str, Entitlement] = {}
+        for index in range(MAX_LIST_PAGES):
+            page = self._query(self.list_aql, index, LIST_PAGE)
+            objects = page.get("values", page.get("objectEntries")) or []
+            attributes = page.get("objectTypeAttributes") or []
+            for obj in objects:
+                sen = normalise_sen(str((_values_by_name(obj, attributes).get(self.attributes.sen.casefold()) or [""])[0]))
+                if sen is None:
+                    raise AssetsUnavailable(f"Assets object {obj.get('objectKey', '?')} listed by entitlement.list_aql "
+                                            f"has no SEN in its {self.attributes.sen!r} attribute")
+                if sen in found:
+                    raise AssetsUnavailable(f"Assets lists {sen} more than once; expected one object per SEN")
+                found[sen] = self._record(sen, obj, attributes)
+            if not objects or page.get("isLast") is True or len(objects) < LIST_PAGE or \
+                    (isinstance(page.get("pageSize"), int) and index + 1 >= page["pageSize"]):
+                return found
+        raise AssetsUnavailable(f"entitlement.list_aql lists more than {MAX_LIST_PAGES * LIST_PAGE} objects")
+
     # -- the one call -----------------------------------------------------------------------
 
-    def _query(self, query: str) -> dict[str, Any]:
+    def _query(self, query: str, index: int = 0, size: int = 2) -> dict[str, Any]:
+        """One page (`index` from 0) of `size` objects; a lookup asks for 2 to see a duplicate."""
         outcome = "unavailable"
         started = time.perf_counter()
         try:
             try:
                 client = self._client or self._build()
                 if self.site.is_cloud:
-                    page = client.aql(query, start=0, max_results=2, include_attributes=True)
+                    page = client.aql(query, start=index * size, max_results=size, include_attributes=True)
                 else:
-                    page = client.get_aql_objects(query=query, page=1, result_per_page=2, include_attributes=True)
+                    page = client.get_aql_objects(query=query, page=index + 1, result_per_page=size,
+                                                  include_attributes=True)
             except requests.HTTPError as exc:
                 raise self._from_http(exc) from None
             except requests.RequestException as exc:

@@ -322,7 +322,7 @@ def _with_comment(d: Decision, config: MappingConfig) -> Decision:
             f", from the request's creation at {local_and_utc(d.created, 'UTC')}.",
         ]
         if level.phone_in_comment and d.route:
-            lines.append(phone_lines(d.route.get("office"), d.region, config, d.level))
+            lines.append(phone_lines(d.route.get("office"), d.region, config, d.level, "when it was raised"))
         elif level.phone_in_comment:
             lines.append(f"{d.level} phone support: the {d.region} Priority Support line is {region.phone}.")
         if d.route:

@@ -30,6 +30,7 @@ import redis
 
 from worker.bodies import mapping, sequence, shorten, text
 from worker.reminders.actions import MARKER_PREFIX
+from worker.reminders.handoffs import MARKER_PREFIX as HANDOFF_MARKER_PREFIX
 from worker.reminders.response import status_of
 from worker.triage import DECISION_MARKER_PREFIX
 
@@ -96,6 +97,8 @@ def _comment(body: Mapping[str, Any]) -> Change:
         return Change(issue=issue, ignored="internal comment")
     if MARKER_PREFIX in str(comment.get("body") or ""):
         return Change(issue=issue, ignored="a reminder's own comment")
+    if HANDOFF_MARKER_PREFIX in str(comment.get("body") or ""):
+        return Change(issue=issue, ignored="a warm handoff's own comment")
     account_type = mapping(comment.get("author")).get("accountType")
     if account_type in ("customer", "app"):
         # Cloud names the kind of account: only an agent's comment is a first response.

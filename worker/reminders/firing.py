@@ -26,6 +26,7 @@ import redis
 
 from worker import clock
 from worker import open_requests
+from worker.reminders import handoffs
 from worker.jira.errors import JiraRejected
 from worker.jira.gateway import label_update
 from worker.reminders import response
@@ -70,8 +71,10 @@ def fire(services, name: str, now: datetime, settings: ReminderSettings, attempt
     if token is None:
         return _done(Outcome("busy", issue_key, "another firing of it is running"))
     renewer = _Renewer(store, name, token, hold)
+    # A handoff (worker/reminders/handoffs.py) shares the schedule, the claim and the lock.
+    held = handoffs.fire_held if handoffs.is_handoff(code) else _fire_held
     try:
-        return _done(_fire_held(services, store, name, issue_key, code, now, settings, attempt))
+        return _done(held(services, store, name, issue_key, code, now, settings, attempt))
     except JiraRejected as exc:
         # Refused for good (issue deleted, no permission): retrying cannot help; say so.
         store.release(name)

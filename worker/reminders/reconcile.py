@@ -9,7 +9,7 @@
    comment endpoint refused, retries ran out, the task was lost with Redis). Queued for a triage
    that finishes the same resumable writes (worker/triage.py) and is audited `repaired`.
 3. Open triaged requests (not in shadow mode): every reminder their decision says is pending and that is neither on
-   the schedule nor fired is put back. After Redis is wiped the schedule is whole again after one
+   the schedule nor fired is put back, and so is a follow-the-sun request's next handoff. After Redis is wiped the schedule is whole again after one
    sweep; a threshold whose comment is already on the issue is then recognised by its marker
    when it fires, and not posted twice. Requests whose cycle was answered are skipped (the
    "settled" mark); after a wipe, firing finds them answered once and marks them again.
@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from worker import open_requests
 from worker.metrics import RECONCILED
 from worker.policy.decision import PROPERTY
+from worker.reminders.handoffs import rebuild_handoff
 from worker.reminders.schedule import plan_or_none, rebuild_missing
 from worker.settings import ReminderSettings
 from worker.triage import Progress
@@ -41,6 +42,7 @@ class ReconcileReport:
     untriaged_seen: int = 0
     queued_for_repair: list[str] = field(default_factory=list)
     open_seen: int = 0
+    handoffs_rebuilt: list[str] = field(default_factory=list)  # issue keys (worker/reminders/handoffs.py)
 
 
 def _quoted(values) -> str:
@@ -141,6 +143,9 @@ def reconcile(services, now: datetime, queue_triage: Callable[[str, str], None],
         if added:
             report.rebuilt[key] = added
             RECONCILED.labels(result="reminders_rebuilt").inc(len(added))
+        if rebuild_handoff(services, plan, now):
+            report.handoffs_rebuilt.append(key)
+            RECONCILED.labels(result="handoff_rebuilt").inc()
     if report.open_seen < settings.reconcile_max_issues:  # the search was complete: the board drops the rest
         open_requests.prune(services.redis, seen, now, now - timedelta(days=settings.open_lookback_days, hours=-1))
     log.info("reconcile: %d untriaged queued (of %d seen), %d half-done queued for repair, reminders rebuilt on %d issue(s) (of %d open)",

@@ -15,7 +15,7 @@ from celery import shared_task
 from worker import clock, inflight, onboarding, open_requests, queues, unstarted
 from worker.jira.retry import countdown_cap
 from worker.queueing import task_message
-from worker.reminders import firing
+from worker.reminders import firing, handoffs
 from worker.reminders.actions import ChatUnavailable
 from worker.reminders.events import ChangeRules, FieldIds, classify
 from worker.reminders.reconcile import reconcile as sweep
@@ -76,6 +76,7 @@ def request_changed(self: PswTask, delivery_id: str) -> dict:
             result = {"status": "noted", "issue": change.issue}
         if change.resolved:
             open_requests.close(svc.redis, change.issue)  # off the console's board, reminders or not
+            handoffs.cancel_handoff(svc, change.issue, "resolved")
         if change.check:
             outcome = firing.check_request(svc, change.issue, change.check, settings)
             result.update(issue=outcome.issue_key, check=change.check, outcome=outcome.status)
@@ -119,7 +120,7 @@ def reconcile(self: PswTask) -> dict:
     self.count("ok")
     return {"status": "ok", "queued_for_triage": report.queued_for_triage,
             "queued_for_repair": report.queued_for_repair, "rebuilt": report.rebuilt,
-            "onboarding": _onboard(svc, self.app)}
+            "handoffs_rebuilt": report.handoffs_rebuilt, "onboarding": _onboard(svc, self.app)}
 
 
 def _onboard(svc, celery_app) -> dict:

@@ -61,19 +61,19 @@ def changed_fields(wanted: dict[str, Any], issue_fields: dict, routing) -> dict[
     return changed
 
 
-def phone_lines(office: str | None, customer_region: str, config, level: str) -> str:
+def phone_lines(office: str | None, customer_region: str, config, level: str, when: str = "now") -> str:
     """The phone sentence: the customer's own region's line, and the office on shift at that
-    moment (the seed: an L1 call after local hours routes to the office online elsewhere)."""
+    moment, `when` (the seed: an L1 call after local hours routes to the office online elsewhere)."""
     regions = config.regions
     own = f"{level} phone support: the {customer_region} Priority Support line is {regions[customer_region].phone}"
     if office == customer_region:
-        return f"{own} (its office is on shift now)."
+        return f"{own} (its office is on shift {when})."
     if office is not None:
-        return (f"{own}; the office on shift now is {office}, {regions[office].phone} "
+        return (f"{own}; the office on shift {when} is {office}, {regions[office].phone} "
                 f"(a call to {customer_region} out of its hours routes there).")
     select = config.routing.select if config.routing else None
     if select is not None and select.phone:
-        return f"{own}; no Priority Support office is on shift now: {select.team} answers {select.phone}."
+        return f"{own}; no Priority Support office is on shift {when}: {select.team} answers {select.phone}."
     return f"{own}."
 
 
