@@ -64,7 +64,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 class BenchServices:
-    """What schedule_for_decision uses of worker.runtime.WorkerServices."""
+    """What schedule_for_decision uses of worker.runtime.TaskServices."""
 
     def __init__(self, client: redis.Redis):
         self.redis = client

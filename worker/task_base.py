@@ -24,7 +24,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from worker.metrics import TASKS
 from worker.retrying import BACKOFF_CAP, MAX_RETRIES, countdown_for
-from worker.runtime import WorkerServices, services
+from worker.runtime import Services, services
 from worker.service_errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ class PswTask(Task):
     backoff_cap = BACKOFF_CAP  # the most our own backoff waits (not Jira's Retry-After)
 
     @property
-    def services(self) -> WorkerServices:
+    def services(self) -> Services:
         return services()
 
     @property
