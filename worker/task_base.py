@@ -6,7 +6,11 @@ had repeated. `shared_task(base=PswTask)` gives a task
 - `self.retry_for(exc)`: a failed service (RETRYABLE) as a retry with worker/retrying.py's
   countdown, capped under the visibility timeout, or a counted final failure once retrying cannot
   help or `max_retries` ran out; `self.again_in(countdown)`: a retry that is not counted against
-  `max_retries` (a busy issue, an undecided request: their own bounds apply).
+  `max_retries` (a busy issue, an undecided request: their own bounds apply);
+- `self.failed_unexpectedly(...)`: an exception nobody planned for (an odd shape, a bug) audited,
+  counted as failed and logged once with its traceback, and the task's "failed" result.
+  Retrying cannot help (the same body or answer comes back) and an exception escaping the task
+  would leave no trace in the audit; the sweep finds a request whose triage never happened.
 
 Tasks are thin and acknowledged late (docs/DESIGN.md decision 5). The countdown is our own, not
 `autoretry_for`/`retry_backoff`: Jira's Retry-After and an uncertain write's settle time set it,
@@ -16,12 +20,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import redis
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 
+from worker.bodies import shorten
 from worker.metrics import TASKS
 from worker.retrying import BACKOFF_CAP, MAX_RETRIES, countdown_for
 from worker.runtime import Services, services
@@ -71,3 +76,13 @@ class PswTask(Task):
     def again_in(self, countdown: float) -> NoReturn:
         """Run again in `countdown` s, not counted against `max_retries`."""
         raise self.retry(countdown=countdown, max_retries=self.request.retries + 1)
+
+    def failed_unexpectedly(self, kind: str, issue_key: str | None, exc: Exception, **entry: Any) -> dict[str, Any]:
+        """Record `exc` (in `issue_key`'s `kind` audit, when the task knows the issue); the task's result."""
+        error = f"{type(exc).__name__}: {shorten(str(exc))}"
+        self.count("failed")
+        log.error("%s %s failed on something unexpected: %s", self.short_name, issue_key or "(no issue)", error,
+                  exc_info=exc)
+        if issue_key:
+            self.services.audit.record(issue_key, kind, **{**entry, "outcome": "error", "error": error})
+        return {"status": "failed", "issue": issue_key, "error": error}

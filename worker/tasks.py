@@ -17,7 +17,6 @@ from worker.jira.errors import JiraWriteUncertain
 from worker.metrics import TRIAGE_WRITES
 from worker.jira.retry import countdown_cap
 from worker.task_base import RETRYABLE, PswTask
-from worker.task_failures import failed_unexpectedly
 from worker.reminders import schedule_for_decision
 from worker.reminders.handoffs import schedule_handoff
 from worker.reminders.reconcile import REPAIR_REASON
@@ -92,7 +91,7 @@ def _triage_and_schedule(task: PswTask, issue: dict, delivery_id: str, read_firs
         failure = dict(delivery_id=delivery_id, config_version=config.version if config else "-",
                        calls=gateway.call_log)
         if not isinstance(exc, RETRYABLE):  # an odd shape or a bug: audited and counted, not a silent crash
-            return failed_unexpectedly(svc.audit, name, "triage", issue_key, exc, **audit_entry(None, **failure), **asked)
+            return task.failed_unexpectedly("triage", issue_key, exc, **audit_entry(None, **failure), **asked)
         svc.audit.record(issue_key, "triage", **audit_entry(None, **failure, error=exc), **asked)
         if isinstance(exc, JiraWriteUncertain):  # no other triage of the issue looks before it landed
             keep_lock(exc.settle)

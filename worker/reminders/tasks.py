@@ -21,7 +21,6 @@ from worker.reminders.events import ChangeRules, FieldIds, classify
 from worker.reminders.reconcile import reconcile as sweep
 from worker.reminders.store import ReminderStore
 from worker.task_base import RETRYABLE, PswTask
-from worker.task_failures import failed_unexpectedly
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +86,7 @@ def request_changed(self: PswTask, delivery_id: str) -> dict:
     except RETRYABLE as exc:
         self.retry_for(exc)
     except Exception as exc:  # an odd shape or a bug: audited and counted, not a silent crash
-        return failed_unexpectedly(svc.audit, "request_changed", "reminder", change.issue if change else None,
-                                   exc, delivery=delivery_id)
+        return self.failed_unexpectedly("reminder", change.issue if change else None, exc, delivery=delivery_id)
     self.count("ok")
     return result
 
