@@ -6,7 +6,7 @@ ten minutes, so never part of the default list; it writes docs/RELIABILITY.md.""
 import importlib
 import sys
 
-BENCHMARKS = ("sla", "intake", "e2e", "reminders", "console")
+BENCHMARKS = ("sla", "intake", "e2e", "reminders", "console", "jira-limit", "scale")
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["chaos"]:
@@ -21,4 +21,4 @@ if __name__ == "__main__":
     for name in chosen:
         print(f"== bench.{name}", flush=True)
         sys.argv = [f"bench.{name}"]  # each runs with its own defaults
-        importlib.import_module(f"bench.{name}").main()
+        importlib.import_module(f"bench.{name.replace('-', '_')}").main()

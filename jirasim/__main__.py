@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import logging
 import signal
 import sys
@@ -25,15 +26,29 @@ def read_secret(secret: str | None, secret_file: str | None) -> str:
     return secret or ""
 
 
+def parse_rate_limit(raw: str | None) -> tuple[float, int] | None:
+    """`--rate-limit 20` or `20:5` as (per second, burst); ValueError naming the flag when unreadable."""
+    if not raw:
+        return None
+    rate, _, burst = raw.partition(":")
+    try:
+        per_second = float(rate)
+        return per_second, int(burst) if burst else max(1, math.ceil(per_second))
+    except ValueError:
+        raise ValueError(f"--rate-limit must be PER_SECOND or PER_SECOND:BURST, got {raw!r}") from None
+
+
 def serve(host: str = "127.0.0.1", port: int = 8081, webhook_url: str | None = None, secret: str = "",
           flavor: str = "cloud", events: list[str] | None = None, webhook_attempts: int = 5,
-          webhook_backoff: float = 0.2) -> None:
+          webhook_backoff: float = 0.2, rate_limit: tuple[float, int] | None = None) -> None:
     """Run a simulator in this thread until SIGINT/SIGTERM."""
     from jirasim.simulator import JiraSimulator
 
     sim = JiraSimulator(webhook_url, secret, flavor, host=host, port=port,
                         events=events if events is not None else ev.EVENTS,
                         webhook_attempts=webhook_attempts, webhook_backoff=webhook_backoff)
+    if rate_limit:
+        sim.rate_limit.configure(*rate_limit)
 
     def stop(signum, frame):  # serve_forever must be shut down from another thread
         threading.Thread(target=sim.stop, daemon=True).start()
@@ -64,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--webhook-backoff", type=float, default=0.2,
                         help="seconds before the first retry of a delivery, doubling after (default 0.2)")
     parser.add_argument("--quiet", action="store_true", help="do not log every call")
+    parser.add_argument("--rate-limit", metavar="PER_SECOND[:BURST]",
+                        help="answer 429 past this many /rest calls per second (burst: at once; default the rate)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(asctime)s jirasim %(levelname)s %(message)s")
@@ -71,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         secret = read_secret(args.secret, args.secret_file)
         events = [e.strip() for e in args.events.split(",") if e.strip()]
         serve(args.host, args.port, args.webhook_url, secret, args.flavor, events,
-              args.webhook_attempts, args.webhook_backoff)
+              args.webhook_attempts, args.webhook_backoff, parse_rate_limit(args.rate_limit))
     except (ValueError, OSError) as exc:
         print(f"jirasim: {exc}", file=sys.stderr)
         return 2

@@ -103,6 +103,19 @@ def _blueprint(sim: "JiraSimulator") -> Blueprint:
         sim.set_chaos(ChaosSettings())
         return "", 204
 
+    @app.get("/rate-limit")
+    def rate_limit():
+        return jsonify(sim.rate_limit.describe())
+
+    @app.post("/rate-limit")
+    def set_rate_limit():
+        body = _body()
+        try:
+            sim.rate_limit.configure(float(body.get("per_second", 0)), int(body.get("burst", 0)))
+        except (TypeError, ValueError) as exc:
+            raise ControlError(f"rate limit: {exc}") from None
+        return jsonify(sim.rate_limit.describe())
+
     @app.post("/reset")
     def reset():
         sim.reset()

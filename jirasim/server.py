@@ -116,6 +116,10 @@ def create_app(sim: "JiraSimulator") -> Flask:
         if g.user is None and request.path not in ANONYMOUS:
             wanted = "Basic auth (email and API token)" if site.is_cloud else "a Bearer personal access token"
             return _error(401, f"Authentication required: this {site.flavor} site takes {wanted}.")
+        wait = sim.rate_limit.take()
+        if wait is not None:
+            return (jsonify({"errorMessages": ["Rate limit exceeded."], "errors": {}}), 429,
+                    {"Retry-After": str(int(wait))})
         fault = sim.faults.take(request.method, request.path) or sim.chaos.take(request.path)
         if fault is not None:
             if fault.delay:

@@ -19,6 +19,7 @@ from jirasim import catalogue as cat
 from jirasim import events as ev
 from jirasim.chaos import Chaos, ChaosSettings
 from jirasim.faults import Fault, Faults
+from jirasim.ratelimit import RateLimit
 from jirasim.model import issue_json, jsm_comment_json, request_json
 from jirasim.server import create_app
 from jirasim.shapes import EMAIL_VISIBILITIES, Site, User, user_for_email
@@ -54,6 +55,7 @@ class JiraSimulator:
         self.store = Store(self.site, self.clock, emit=self._emit)
         self.faults = Faults()
         self.chaos = Chaos()
+        self.rate_limit = RateLimit()
         self.webhooks.resends = self.chaos.resend
         self.host, self.port = host, port
         self.app = create_app(self)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from celery import Celery
 
+from worker import redis_connect
 from worker.queues import FIRE_REMINDER, QUEUE, RECONCILE, TIME_QUEUE
 from worker.settings import Settings
 
@@ -20,8 +21,10 @@ from worker.settings import Settings
 def make_celery(settings: Settings) -> Celery:
     app = Celery("psw", include=["worker.tasks", "worker.reminders.tasks"])
     app.conf.update(
-        broker_url=settings.redis_url,
+        broker_url=redis_connect.broker_url(settings),
+        broker_use_ssl=redis_connect.broker_use_ssl(settings),
         broker_transport_options={
+            **redis_connect.broker_transport_options(settings),  # Sentinel: the primary's name
             "visibility_timeout": settings.visibility_timeout,
             "socket_connect_timeout": 2,
             "socket_timeout": 5,
@@ -63,6 +66,9 @@ def make_celery(settings: Settings) -> Celery:
         worker_cancel_long_running_tasks_on_connection_loss=True,
         broker_connection_retry=True,
         broker_connection_max_retries=8,
+        # What this app's own Redis clients are built from (worker/heartbeats.py, worker/node.py):
+        # under Sentinel the broker URL is not one a Redis client can open.
+        psw_settings=settings,
     )
     from worker import timekeeper  # noqa: F401 (starts the clock loop in the beat process, on beat_init)
     from worker.heartbeats import Heartbeat

@@ -11,6 +11,7 @@ import json
 import redis
 
 from worker import clock, unstarted
+from worker.grouped_script import GroupedScript
 
 MEMORY_SINCE_KEY = "psw:memory-since"
 
@@ -49,7 +50,8 @@ class DeliveryStore:
         self.redis = client
         self.dedupe_ttl = dedupe_ttl
         self.body_ttl = body_ttl
-        self._claim_and_queue = client.register_script(_CLAIM_AND_QUEUE)
+        # Grouped: webhooks arriving together share one round trip (worker/grouped_script.py).
+        self._claim_and_queue = GroupedScript(client, _CLAIM_AND_QUEUE)
 
     def claim_and_queue(self, delivery_id: str, raw_body: bytes, queue: str, message: bytes,
                         mark: str = "") -> bool:

@@ -23,7 +23,7 @@ from celery import bootsteps
 from celery.beat import PersistentScheduler
 from celery.signals import before_task_publish, task_prerun, worker_shutting_down
 
-from worker import clock
+from worker import clock, redis_connect
 from worker.liveness import QUEUED_AT_HEADER, beat_tick, mark_consumed, worker_beat
 from worker.queueing import ISSUE_MARK
 from worker.settings import LivenessSettings
@@ -33,9 +33,9 @@ log = logging.getLogger(__name__)
 WATCHDOG_EXIT_CODE = 70
 
 
-def _client(url: str) -> redis.Redis:
+def _client(app) -> redis.Redis:
     # Short timeouts: these writes run on the consumer loop and the beat loop.
-    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    return redis_connect.client(app.conf.psw_settings, connect_timeout=1, timeout=1)
 
 
 class Watchdog:
@@ -83,7 +83,7 @@ class Heartbeat(bootsteps.StartStopStep):
     def __init__(self, c, **kwargs):
         super().__init__(c, **kwargs)
         self.limits = LivenessSettings.from_env()
-        self.client = _client(c.app.conf.broker_url)
+        self.client = _client(c.app)
         self.tref = None
 
     def start(self, c):
@@ -144,7 +144,7 @@ class HeartbeatScheduler(PersistentScheduler):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.limits = LivenessSettings.from_env()
-        self.liveness_client = _client(self.app.conf.broker_url)
+        self.liveness_client = _client(self.app)
 
     def tick(self, *args, **kwargs):
         interval = super().tick(*args, **kwargs)

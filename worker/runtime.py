@@ -11,6 +11,7 @@ from typing import Any, Protocol, TypeVar
 import redis
 import requests
 
+from worker import redis_connect
 from worker.audit import AuditTrail
 from worker.config.live import LiveConfig
 from worker.config.loader import default_config_path
@@ -18,6 +19,7 @@ from worker.config.models import MappingConfig
 from worker.deliveries import DeliveryStore
 from worker.entitlement.sources import EntitlementSource, source_from_config
 from worker.jira.client import new_session
+from worker.jira.concurrency import SiteConcurrency
 from worker.jira.gateway import JiraGateway
 from worker.settings import Settings
 
@@ -70,10 +72,20 @@ class Services:
             raise ValueError("Jira is not configured: set JIRA_URL and its credentials")
         return new_session(self.settings.jira)
 
+    @functools.cached_property
+    def jira_concurrency(self) -> SiteConcurrency | None:
+        """The site's call limit, shared with every worker through Redis (None: switched off)."""
+        limits, site = self.settings.jira_concurrency, self.settings.jira
+        if site is None or not limits.enabled:
+            return None
+        # A slot outlives the longest call (a timeout) a little, then frees itself.
+        return SiteConcurrency(self.redis, site.url, limits, lease=site.timeout + 5)
+
     def gateway(self) -> JiraGateway:
         # A fresh gateway per task, on the process's session: its call log counts that task's calls.
         # In shadow mode it holds back every write and records it in the audit trail.
-        return JiraGateway.from_settings(self.settings, self.jira_session, audit=self.audit)
+        return JiraGateway.from_settings(self.settings, self.jira_session, audit=self.audit,
+                                         concurrency=self.jira_concurrency)
 
 
 AnyServices = TypeVar("AnyServices", bound=Services)
@@ -83,7 +95,7 @@ def build_services(settings: Settings, kind: type[AnyServices] = Services, **ext
     """The one assembly of a process's services: `kind` is `Services` or a subclass, `extra` its
     own fields (the web's Celery app)."""
     connect, answer = kind.redis_timeouts
-    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=connect, socket_timeout=answer)
+    client = redis_connect.client(settings, connect_timeout=connect, timeout=answer)
     return kind(settings=settings, redis=client, audit=AuditTrail(client),
                 deliveries=DeliveryStore(client, settings.dedupe_ttl_seconds, settings.delivery_ttl_seconds),
                 **extra)

@@ -274,6 +274,77 @@ class JiraSite:
 
 
 @dataclass(frozen=True)
+class RedisSentinel:
+    """Redis Sentinel in front of a replicated Redis (worker/redis_connect.py)."""
+
+    hosts: tuple[tuple[str, int], ...]  # REDIS_SENTINELS
+    master: str  # REDIS_SENTINEL_MASTER: the name the Sentinels know the primary by
+    password: str = field(default="", repr=False)  # REDIS_SENTINEL_PASSWORD: the Sentinels' own
+
+
+CERT_REQS = ("required", "optional", "none")
+
+
+def _redis_url(env: Mapping[str, str]) -> str:
+    url = env.get("REDIS_URL", "").strip() or "redis://127.0.0.1:6379/0"
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        raise SettingsError(f"REDIS_URL must start redis://, rediss:// (TLS) or unix://, got {parts.scheme}://")
+    reqs = [v.split("=", 1)[1] for v in parts.query.split("&") if v.startswith("ssl_cert_reqs=")]
+    if any(r not in CERT_REQS for r in reqs):
+        raise SettingsError(f"REDIS_URL's ssl_cert_reqs must be one of {', '.join(CERT_REQS)}")
+    return url
+
+
+def _redis_sentinel(env: Mapping[str, str]) -> RedisSentinel | None:
+    raw = env.get("REDIS_SENTINELS", "").strip()
+    master = env.get("REDIS_SENTINEL_MASTER", "").strip()
+    if not raw:
+        if master:
+            raise SettingsError("REDIS_SENTINEL_MASTER is set but REDIS_SENTINELS is not: list the Sentinels "
+                                "as host:port,host:port")
+        return None
+    hosts = []
+    for item in (part.strip() for part in raw.split(",") if part.strip()):
+        host, _, port = item.rpartition(":")
+        if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise SettingsError(f"REDIS_SENTINELS: {item!r} is not host:port")
+        hosts.append((host.strip("[]"), int(port)))
+    if not master:
+        raise SettingsError("REDIS_SENTINELS is set: name the primary with REDIS_SENTINEL_MASTER")
+    return RedisSentinel(hosts=tuple(hosts), master=master, password=env.get("REDIS_SENTINEL_PASSWORD", ""))
+
+
+@dataclass(frozen=True)
+class JiraConcurrencySettings:
+    """The adaptive limit on Jira calls under way at once per site, shared by every worker
+    through Redis (worker/jira/concurrency.py)."""
+
+    ceiling: int = 8  # JIRA_CONCURRENCY_MAX: the limit never grows past it; 0: no shared limit
+    floor: int = 1  # JIRA_CONCURRENCY_MIN: a 429 never takes it below this
+    decrease: float = 0.5  # the limit's factor on a 429
+    slot_wait: float = 2.0  # JIRA_SLOT_WAIT_SECONDS: longest wait for a free slot before the task retries later
+
+    @property
+    def enabled(self) -> bool:
+        return self.ceiling > 0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> JiraConcurrencySettings:
+        env = os.environ if env is None else env
+        d = cls()
+        ceiling = _int(env, "JIRA_CONCURRENCY_MAX", d.ceiling)
+        floor = _int(env, "JIRA_CONCURRENCY_MIN", d.floor)
+        if ceiling < 0:
+            raise SettingsError(f"JIRA_CONCURRENCY_MAX must be 0 (no limit) or more, got {ceiling}")
+        if floor < 1 or (ceiling and floor > ceiling):
+            raise SettingsError(f"JIRA_CONCURRENCY_MIN must be at least 1 and at most JIRA_CONCURRENCY_MAX "
+                                f"({ceiling}), got {floor}")
+        return cls(ceiling=ceiling, floor=floor,
+                   slot_wait=_number(env, "JIRA_SLOT_WAIT_SECONDS", d.slot_wait, 0))
+
+
+@dataclass(frozen=True)
 class Settings:
     redis_url: str
     webhook_secret: str = field(default="", repr=False)
@@ -297,6 +368,8 @@ class Settings:
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     liveness: LivenessSettings = field(default_factory=LivenessSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    jira_concurrency: JiraConcurrencySettings = field(default_factory=JiraConcurrencySettings)
+    redis_sentinel: RedisSentinel | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -310,7 +383,7 @@ class Settings:
                 f"CELERY_TASK_TIME_LIMIT ({time_limit}) must be below CELERY_VISIBILITY_TIMEOUT ({visibility})"
             )
         return cls(
-            redis_url=env.get("REDIS_URL", "").strip() or "redis://127.0.0.1:6379/0",
+            redis_url=_redis_url(env),
             webhook_secret=env.get("WEBHOOK_SECRET", ""),
             allow_unsigned_webhooks=_flag(env, "ALLOW_UNSIGNED_WEBHOOKS"),
             webhook_max_bytes=_int(env, "WEBHOOK_MAX_BYTES", 1024 * 1024),
@@ -329,6 +402,8 @@ class Settings:
             reminders=ReminderSettings.from_env(env),
             liveness=LivenessSettings.from_env(env),
             console=ConsoleSettings.from_env(env),
+            jira_concurrency=JiraConcurrencySettings.from_env(env),
+            redis_sentinel=_redis_sentinel(env),
         )
 
 

@@ -29,7 +29,7 @@ import redis
 from celery import Celery
 from celery.signals import beat_init
 
-from worker import clock, inflight, unstarted
+from worker import clock, inflight, redis_connect, unstarted
 from worker.queueing import task_message
 from worker.queues import FIRE_REMINDER, QUEUE, TIME_QUEUE
 from worker.reminders.dispatch import DispatchResult, dispatch_due
@@ -50,7 +50,7 @@ class Timekeeper:
         self.app = app
         self.reminders = settings.reminders
         # Short timeouts: a Redis that hangs costs a tick, not the loop.
-        self.redis = client or redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
+        self.redis = client or redis_connect.client(settings, connect_timeout=2, timeout=5)
         self.store = ReminderStore(self.redis)
         self.interval = self.reminders.dispatch_interval
         self._stop = threading.Event()

@@ -22,6 +22,7 @@ from worker.embedded_redis import free_port
 from worker.reminders import schedule_for_decision
 from worker.settings import Settings
 from worker.queueing import task_message
+from worker.reminders.store import CLAIMED
 from worker.timekeeper import Timekeeper
 from worker.triage_guard import lock_key
 
@@ -89,22 +90,30 @@ def test_a_dead_nodes_work_is_handed_back_at_once_and_a_live_nodes_never(redis_u
     # Retries waiting out a 3 s countdown: nobody holds one until a node takes its delayed message.
     inflight.hold(redis_client, marks["waiting"], lease + timedelta(seconds=8))
     inflight.hold(redis_client, marks["waiting-taken"], lease + timedelta(seconds=8))
-    node.taken(redis_client, marks["waiting-taken"], "host:41")
+    node.taken(redis_client, TRIAGE, ["waiting-taken"], "host:41")
     # Intake's marks (worker/unstarted.py), just queued: two taken off the queue, one still there.
     for name in ("queued-dead", "queued-live", "queued"):
         redis_client.zadd(unstarted.KEY, {marks[name]: now.timestamp()})
     with time_machine.travel(now, tick=False):
         redis_client.lpush(QUEUE, task_message(celery, TRIAGE, ["queued"], QUEUE))
-    node.taken(redis_client, marks["queued-dead"], "host:41")
-    node.taken(redis_client, marks["queued-live"], "host:4100")
-    node.taken(redis_client, marks["dead"], "host:41")  # running: its holder stays the running one
+    node.taken(redis_client, TRIAGE, ["queued-dead"], "host:41")
+    node.taken(redis_client, TRIAGE, ["queued-live"], "host:4100")
+    node.taken(redis_client, TRIAGE, ["dead"], "host:41")  # running: its holder stays the running one
+    # Reminder firings the nodes took off the time lane, claimed for the dispatch lease (300 s).
+    redis_client.zadd(CLAIMED, {"PS-9|50": (now + timedelta(seconds=300)).timestamp(),
+                                "PS-9|75": (now + timedelta(seconds=300)).timestamp()})
+    node.taken(redis_client, FIRE, ["PS-9|50"], "host:41")
+    node.taken(redis_client, FIRE, ["PS-9|75"], "host:4100")
     redis_client.set(lock_key("PS-1"), "t-dead")
     redis_client.set(lock_key("PS-2"), "t-another-triage")  # lapsed and taken by a live triage since
     redis_client.set(lock_key("PS-3"), "t-live")
 
-    assert node.hand_back(redis_client, "host:41", now) == 4
+    assert node.hand_back(redis_client, "host:41", now) == 5
     clock = Timekeeper(celery, settings_for(redis_url), redis_client)
-    assert clock.tick(now).recovered == [marks["dead"], marks["dead-lost-lock"], marks["queued-dead"]]
+    first = clock.tick(now)
+    assert first.recovered == [marks["dead"], marks["dead-lost-lock"], marks["queued-dead"]]
+    assert [args for _, args, _ in queued(redis_client, TIME_QUEUE)] == [["PS-9|50"]]  # the live node's waits
+    assert redis_client.zscore(CLAIMED, "PS-9|75") == (now + timedelta(seconds=300)).timestamp()
     assert not redis_client.exists(lock_key("PS-1"))
     assert redis_client.get(lock_key("PS-2")) == b"t-another-triage"
     assert redis_client.get(lock_key("PS-3")) == b"t-live"
@@ -133,7 +142,7 @@ def test_a_triage_names_its_node_while_it_runs_and_none_while_it_waits_for_a_ret
     inflight.release(redis_client, running)
     assert not redis_client.exists(inflight.KEY) and not redis_client.exists(inflight.HOLDERS)
     redis_client.zadd(unstarted.KEY, {running: now.timestamp()})
-    node.taken(redis_client, running, node.current())  # off the queue, then started: no trace left
+    node.taken(redis_client, TRIAGE, ["d-1"], node.current())  # off the queue, then started: no trace left
     unstarted.started(redis_client, running)
     assert not redis_client.exists(unstarted.KEY) and not redis_client.exists(unstarted.HOLDERS)
 

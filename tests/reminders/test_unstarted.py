@@ -89,11 +89,11 @@ def test_a_taken_message_no_node_named_is_queued_again_two_seconds_after_the_clo
         intake(redis_client, "d-reserved")
     for _ in range(3):
         redis_client.rpop(QUEUE)
-    node.taken(redis_client, inflight.member(TRIAGE, ["d-reserved"]), "host:1")  # a live node waits for a free process
+    node.taken(redis_client, TRIAGE, ["d-reserved"], "host:1")  # a live node waits for a free process
     at = lambda s: time_machine.travel(T0 + timedelta(seconds=s), tick=False)  # noqa: E731
     with at(1):
         assert clock.tick().recovered == []  # seen unnamed: d-lost and d-named-later
-    node.taken(redis_client, inflight.member(TRIAGE, ["d-named-later"]), "host:1")  # a starved node, late
+    node.taken(redis_client, TRIAGE, ["d-named-later"], "host:1")  # a starved node, late
     with at(2.9):
         assert clock.tick().recovered == []
     with at(3.0):

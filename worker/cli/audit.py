@@ -6,6 +6,7 @@ import json
 import click
 import redis
 
+from worker import redis_connect
 from worker.audit import AuditTrail
 from worker.cli.where import command_env, host_port
 from worker.settings import Settings
@@ -18,7 +19,7 @@ def command(issue_key: str, as_json: bool) -> None:
     """Show what the worker decided and wrote for ISSUE_KEY (from Redis)."""
     settings = Settings.from_env(command_env(redis=True))
     try:
-        entries = AuditTrail(redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2)).entries(issue_key)
+        entries = AuditTrail(redis_connect.client(settings, connect_timeout=2, timeout=5)).entries(issue_key)
     except redis.RedisError as exc:
         raise click.ClickException(f"cannot read the audit trail from Redis at {host_port(settings.redis_url)}: "
                                    f"{type(exc).__name__}") from None

@@ -10,7 +10,7 @@ import socket
 import click
 import redis
 
-from worker import clock
+from worker import clock, redis_connect
 from worker.queues import QUEUES
 from worker.cli.where import command_env, host_port
 from worker.liveness import judge, snapshot
@@ -31,7 +31,7 @@ def command(what: str, name: str | None) -> None:
         settings = Settings.from_env(command_env(redis=True))
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
-    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
+    client = redis_connect.client(settings, connect_timeout=2, timeout=2)
     try:
         snap = snapshot(client, QUEUES, clock.now().timestamp())
     except redis.RedisError as exc:

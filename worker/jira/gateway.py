@@ -32,11 +32,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
+import redis
 import requests
 
 from worker import clock
 from worker.bodies import mapping, sequence
 from worker.jira.client import build_client, secrets_of
+from worker.jira.concurrency import Busy, SiteConcurrency
 from worker.jira.errors import JiraError, JiraRejected, JiraRetryLater, JiraUnavailable, JiraWriteUncertain
 from worker.jira.outcomes import error_for_status, redact
 from worker.metrics import JIRA_CALL_SECONDS, JIRA_CALLS
@@ -116,11 +118,14 @@ def _log_shadow_write(issue: str, operation: str, payload: dict) -> None:
 class JiraGateway:
     """One Jira site. `calls` and `call_log` record every HTTP request, for the audit trail.
 
-    With `shadow`, writes are recorded by it and never sent (call_log says "shadow")."""
+    With `shadow`, writes are recorded by it and never sent (call_log says "shadow"). With
+    `concurrency`, each request first takes a slot of the site's shared limit and tells it how
+    the call went (worker/jira/concurrency.py)."""
 
     def __init__(self, site: JiraSite, session: requests.Session | None = None,
-                 shadow: ShadowRecorder | None = None):
+                 shadow: ShadowRecorder | None = None, concurrency: SiteConcurrency | None = None):
         self._site = site
+        self._concurrency = concurrency
         self._client = build_client(site, session)
         self._secrets = secrets_of(site)
         self._shadow = shadow
@@ -129,14 +134,14 @@ class JiraGateway:
 
     @classmethod
     def from_settings(cls, settings: Settings, session: requests.Session | None = None,
-                      audit=None) -> "JiraGateway":
+                      audit=None, concurrency: SiteConcurrency | None = None) -> "JiraGateway":
         """The gateway of the configured site; in shadow mode its writes go to `audit` (or the log)."""
         if settings.jira is None:
             raise ValueError("Jira is not configured: set JIRA_URL and its credentials")
         shadow = None
         if settings.shadow_mode:
             shadow = shadow_writes(audit) if audit is not None else _log_shadow_write
-        return cls(settings.jira, session, shadow=shadow)
+        return cls(settings.jira, session, shadow=shadow, concurrency=concurrency)
 
     @property
     def shadow(self) -> bool:
@@ -352,7 +357,9 @@ class JiraGateway:
         `hints` adds a sentence to the rejection message for the given statuses.
         """
         where = f"{method} {path}"
+        slot = self._take_slot(operation, where)
         outcome = "unavailable"
+        retry_after = 0.0
         started = time.perf_counter()
         try:
             try:
@@ -384,14 +391,40 @@ class JiraGateway:
             return result
         except JiraError as error:
             outcome = _outcome(error)
+            retry_after = getattr(error, "retry_after", 0.0)
             level = logging.INFO if outcome == "retry_later" else logging.WARNING
             log.log(level, "%s", error, extra={"jira_operation": operation, "jira_outcome": outcome})
             raise
         finally:
+            self._give_back(slot, outcome, retry_after)
             JIRA_CALLS.labels(operation=operation, outcome=outcome).inc()
             JIRA_CALL_SECONDS.labels(operation=operation).observe(time.perf_counter() - started)
             self.calls += 1
             self.call_log.append((operation, outcome))
+
+    def _take_slot(self, operation: str, where: str) -> str | None:
+        """A slot of the site's shared limit (None without one); JiraRetryLater when Jira asked
+        every caller to wait, or no slot came free: the request is then not sent at all."""
+        if self._concurrency is None:
+            return None
+        try:
+            return self._concurrency.acquire()
+        except Busy as busy:
+            JIRA_CALLS.labels(operation=operation, outcome="held").inc()
+            raise JiraRetryLater(f"{where} not sent: {busy}", retry_after=busy.retry_after) from None
+        except (redis.RedisError, OSError) as exc:
+            # The limit guards Jira's rate limit; it is no reason to stop calling Jira.
+            log.warning("Jira call slots unavailable (%s): calling without one", type(exc).__name__)
+            return None
+
+    def _give_back(self, slot: str | None, outcome: str, retry_after: float) -> None:
+        if slot is None:
+            return
+        feedback = {"ok": "ok", "retry_later": "throttled"}.get(outcome, "other")
+        try:
+            self._concurrency.release(slot, feedback, retry_after)
+        except (redis.RedisError, OSError) as exc:  # the slot's lease ends by itself
+            log.warning("could not give back a Jira call slot (%s)", type(exc).__name__)
 
     def _json(self, response: requests.Response, where: str, expect: type) -> Any:
         try:
