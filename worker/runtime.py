@@ -39,6 +39,9 @@ class TaskServices(Protocol):
 
 @dataclass(kw_only=True)
 class Services:
+    """Redis, the delivery store, the audit trail and the running config, with the Jira gateway
+    and entitlement source built on first use; `build_services` makes them."""
+
     settings: Settings
     redis: redis.Redis
     deliveries: DeliveryStore
