@@ -2,20 +2,13 @@
 from __future__ import annotations
 
 import logging
-import functools
 from dataclasses import dataclass
-from pathlib import Path
 
-import redis
 from celery import Celery
 from flask import Flask, jsonify
 
-from worker import redis_connect
-from worker.audit import AuditTrail
-from worker.config.live import LiveConfig
-from worker.config.loader import default_config_path
-from worker.deliveries import DeliveryStore
 from worker.reminders.events import ChangeRules
+from worker.runtime import Services, build_services
 from worker.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -29,30 +22,17 @@ class StartupError(RuntimeError):
 MIN_SECRET_CHARS = 16
 
 
-@dataclass
-class Services:
-    """What request handlers reach through `current_app.extensions["psw"]`."""
+@dataclass(kw_only=True)
+class WebServices(Services):
+    """What request handlers reach through `current_app.extensions["psw"]`: the process's services
+    (a re-triage asked for here reads the issue through its Jira gateway and entitlement source,
+    the one thing the web process asks Jira) and the Celery app whose messages it queues."""
 
-    settings: Settings
-    redis: redis.Redis
-    deliveries: DeliveryStore
     celery: Celery
-    audit: AuditTrail
     _rules: tuple[str, ChangeRules] | None = None
 
-    @functools.cached_property
-    def live_config(self) -> LiveConfig:
-        # Loaded on first use, not at start: queueing a created request needs no config.
-        path = self.settings.mapping_config or default_config_path()
-        return LiveConfig(Path(path), self.redis)
-
-    @functools.cached_property
-    def worker(self):
-        """The worker's services (Jira gateway, entitlement source), for a re-triage asked for here:
-        its dry run reads the issue (the one thing the web process asks Jira), and its task is queued."""
-        from worker.runtime import build_services
-
-        return build_services(self.settings)
+    # The web answers Jira while Redis answers it: it gives up sooner (a 503 Jira retries).
+    redis_timeouts = (1, 2)
 
     def change_rules(self) -> ChangeRules:
         """The reminders' rules for change events, for the running config (rebuilt when it changes)."""
@@ -79,19 +59,11 @@ def create_app(settings: Settings | None = None, celery_app: Celery | None = Non
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.webhook_max_bytes
-    client = redis_connect.client(settings, connect_timeout=1, timeout=2)
     if celery_app is None:
         from worker.celery_app import make_celery
 
         celery_app = make_celery(settings)
-    app.extensions["psw"] = Services(
-        settings=settings,
-        redis=client,
-        deliveries=DeliveryStore(client, settings.dedupe_ttl_seconds, settings.delivery_ttl_seconds,
-                                 settings.redis_replica_acks),
-        celery=celery_app,
-        audit=AuditTrail(client),
-    )
+    app.extensions["psw"] = build_services(settings, WebServices, celery=celery_app)
 
     from app import admin, console, ops, webhooks
 

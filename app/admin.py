@@ -131,7 +131,7 @@ def onboarding_message(sen: str):
     if running is None:
         return _error(503, str(broken))
     try:
-        record = current_app.extensions["psw"].worker.entitlements().lookup(sen)
+        record = current_app.extensions["psw"].entitlements().lookup(sen)
     except (EntitlementSourceUnavailable, ValueError) as exc:
         return _error(503, f"cannot read the entitlement source: {shorten(str(exc))}")
     if record is None:

@@ -6,14 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from worker.bodies import mapping, shorten, text
-
-TRIAGE_TASK = "worker.tasks.triage_request"
-CHANGE_TASK = "worker.reminders.tasks.request_changed"
+from worker.queues import REQUEST_CHANGED, TRIAGE_REQUEST
 
 ROUTES: dict[str, str] = {
-    "jira:issue_created": TRIAGE_TASK,
-    "jira:issue_updated": CHANGE_TASK,
-    "comment_created": CHANGE_TASK,
+    "jira:issue_created": TRIAGE_REQUEST,
+    "jira:issue_updated": REQUEST_CHANGED,
+    "comment_created": REQUEST_CHANGED,
 }
 
 # Events a JSM site sends that Priority Support has no use for. Anything else is answered

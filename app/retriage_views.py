@@ -38,7 +38,7 @@ def retriage(key: str, requested_by: str, via: str, *, dry_run: bool, expect_dec
         raise RetriageRefused(503, "no Jira site is configured (JIRA_URL and its credentials): "
                                    "a re-triage must read the issue")
     try:
-        return retriage_request(psw.worker, psw.celery, key, requested_by, dry_run=dry_run, via=via,
+        return retriage_request(psw, psw.celery, key, requested_by, dry_run=dry_run, via=via,
                                 expect_decision=expect_decision)
     except StalePreview:
         raise

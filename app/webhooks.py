@@ -14,10 +14,10 @@ import redis
 from flask import Blueprint, current_app, jsonify, request
 
 from app.body import read_body
-from app.events import CHANGE_TASK, PayloadError, WebhookEvent, body_age, metric_label, parse_event
+from app.events import PayloadError, WebhookEvent, body_age, metric_label, parse_event
 from app.signature import is_authentic
 from worker import clock, inflight
-from worker.queues import QUEUE
+from worker.queues import QUEUE, REQUEST_CHANGED
 from worker.bodies import BodyError, mapping, parse_json, shorten, text
 from worker.config.live import NoUsableConfig
 from worker.reminders.events import needs_no_task
@@ -47,7 +47,7 @@ def receive():
 def _needs_no_task(event: WebhookEvent, payload: dict) -> str | None:
     """Why a change event needs no task, judged from the body by the reminders' own rules; None
     (queue it) whenever that cannot be told, including when no usable config is loaded."""
-    if event.task != CHANGE_TASK:
+    if event.task != REQUEST_CHANGED:
         return None
     try:
         return needs_no_task(payload, current_app.extensions["psw"].change_rules())

@@ -42,7 +42,8 @@ from worker.config import default_config_path, load_config
 from worker.embedded_redis import private_or_named, with_db
 from worker.queueing import task_message
 from worker.reminders import schedule_for_decision
-from worker.reminders.dispatch import FIRE_TASK, dispatch_due
+from worker.queues import FIRE_REMINDER
+from worker.reminders.dispatch import dispatch_due
 from worker.settings import ReminderSettings
 from worker.reminders.store import DUE, ReminderStore, member
 from worker.settings import Settings
@@ -63,7 +64,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 class BenchServices:
-    """What schedule_for_decision uses of worker.runtime.WorkerServices."""
+    """What schedule_for_decision uses of worker.runtime.TaskServices."""
 
     def __init__(self, client: redis.Redis):
         self.redis = client
@@ -140,7 +141,7 @@ def beat_loop(redis_url: str, until: float, interval: float, phase: float, out) 
     while tick < until:
         time.sleep(max(0.0, tick - time.time()))
         started = time.time()
-        result = dispatch_due(store, lambda name: task_message(app, FIRE_TASK, [name], QUEUE), QUEUE,
+        result = dispatch_due(store, lambda name: task_message(app, FIRE_REMINDER, [name], QUEUE), QUEUE,
                               datetime.now(UTC), timedelta(seconds=settings.lease), batch=settings.dispatch_batch)
         if result.queued:
             busy += time.time() - started

@@ -4,22 +4,21 @@ At-least-once: a task is acknowledged only after it ran (`acks_late`), a worker 
 gives its message back (`task_reject_on_worker_lost`, and the Redis visibility timeout), and each
 worker process holds one message at a time (prefetch 1). Time limits stay under the visibility
 timeout so a slow task is killed before Redis hands its message to someone else.
+
+`make_celery(settings)` builds the app; importing this module builds none, so `create_app(settings)`
+and the tests build theirs from the settings they hold. The worker, beat and Flower processes
+build theirs from the environment in worker/celery_main.py (`celery --app worker.celery_main`).
 """
 from __future__ import annotations
 
 from celery import Celery
 
-from worker import logsafe, redis_connect
-from worker.queues import QUEUE, QUEUES, TIME_QUEUE  # noqa: F401 (named there, imported from here too)
-from worker.reminders.dispatch import FIRE_TASK
-from worker.settings import Settings, log_secrets
-
-# Before Celery sets up its logging: no secret in the worker's, beat's or Flower's log lines.
-logsafe.install(log_secrets())
+from worker import redis_connect
+from worker.queues import FIRE_REMINDER, QUEUE, RECONCILE, TIME_QUEUE
+from worker.settings import Settings
 
 
-def make_celery(settings: Settings | None = None) -> Celery:
-    settings = settings or Settings.from_env()
+def make_celery(settings: Settings) -> Celery:
     app = Celery("psw", include=["worker.tasks", "worker.reminders.tasks"])
     app.conf.update(
         broker_url=redis_connect.broker_url(settings),
@@ -38,7 +37,7 @@ def make_celery(settings: Settings | None = None) -> Celery:
         task_default_queue=QUEUE,
         # Reminder firings have a lane of their own (worker/queues.py); a retry goes back to the
         # queue its message came from.
-        task_routes={FIRE_TASK: {"queue": TIME_QUEUE}},
+        task_routes={FIRE_REMINDER: {"queue": TIME_QUEUE}},
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
@@ -88,12 +87,8 @@ def _beat_schedule(settings: Settings) -> dict:
     reminders = settings.reminders
     return {
         "reminders-reconcile": {
-            "task": "worker.reminders.tasks.reconcile",
+            "task": RECONCILE,
             "schedule": reminders.reconcile_interval,
             "options": {"queue": QUEUE, "expires": reminders.reconcile_interval},
         },
     }
-
-
-celery = make_celery()
-app = celery  # `celery --app worker.celery_app` looks for `app` or `celery`

@@ -10,7 +10,7 @@ its token in.
 Redacted: the configured secrets (worker/settings.py, `log_secrets`), the value of any `token=`
 query parameter, the password of a URL (`redis://:password@host`), and the credentials of an
 `Authorization` header. Installed by app/gunicorn_conf.py (the web's master, inherited by its
-workers) and worker/celery_app.py (worker, beat and Flower import it first).
+workers) and worker/celery_main.py (worker, beat and Flower import it first).
 """
 from __future__ import annotations
 

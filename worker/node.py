@@ -28,7 +28,7 @@ import redis
 from celery.signals import task_received, worker_init, worker_process_init
 
 from worker import inflight, redis_connect, unstarted
-from worker.reminders.dispatch import FIRE_TASK
+from worker.queues import FIRE_REMINDER
 from worker.reminders.store import CLAIMED, epoch
 from worker.triage_guard import LEASE
 
@@ -127,7 +127,7 @@ def _pool_process(**_) -> None:
 
 def taken(client: redis.Redis, task_name: str, args: list, node: str) -> None:
     """The node took the message of task `task_name` (`args`) off the queue; it has not started."""
-    if task_name == FIRE_TASK:
+    if task_name == FIRE_REMINDER:
         pipe = client.pipeline()
         pipe.sadd(firings_key(node), args[0])
         pipe.expire(firings_key(node), FIRINGS_KEPT)

@@ -27,8 +27,8 @@ from worker.jira.errors import JiraRejected
 from worker.policy.entitlement import normalise_sen
 from worker.policy.facts import extract_facts
 from worker.queueing import task_message
-from worker.queues import QUEUE
-from worker.reminders.reconcile import TRIAGE_TASK, _cf, _scoped
+from worker.queues import QUEUE, TRIAGE_BY_KEY
+from worker.reminders.reconcile import _cf, _scoped
 from worker.triage import decision_marker, decision_id, plan_writes, redecide
 
 REASON = "retriage"
@@ -110,8 +110,8 @@ def queue(svc, celery_app, key: str, requested_by: str) -> None:
     a worker that dies holding the message does not lose it)."""
     args = [key, REASON, False, requested_by]
     pipe = svc.redis.pipeline(transaction=True)
-    pipe.lpush(QUEUE, task_message(celery_app, TRIAGE_TASK, args, QUEUE, issue=key))
-    pipe.zadd(unstarted.KEY, {inflight.member(TRIAGE_TASK, args): clock.now().timestamp()})
+    pipe.lpush(QUEUE, task_message(celery_app, TRIAGE_BY_KEY, args, QUEUE, issue=key))
+    pipe.zadd(unstarted.KEY, {inflight.member(TRIAGE_BY_KEY, args): clock.now().timestamp()})
     pipe.execute()
 
 

@@ -1,18 +1,13 @@
-"""How every task turns a failure into a Celery retry or a final failure (docs/DESIGN.md decision 5).
+"""When a task tries a failed call again (docs/DESIGN.md decision 5): a pure policy, no Celery.
 
 Retry-After is honoured as a countdown, never by sleeping; countdowns stay well under the Redis
-visibility timeout (`countdown_cap`), so a waiting task is not handed to a second worker.
+visibility timeout (`countdown_cap`), so a waiting task is not handed to a second worker. The
+base task (worker/task_base.py) turns the countdown into a Celery retry.
 """
 from __future__ import annotations
 
-import logging
-from typing import Callable, NoReturn
-
 from worker.jira.errors import JiraError, JiraRetryLater, JiraUnavailable
 from worker.jira.retry import countdown_cap, retry_countdown
-from worker.metrics import TASKS
-
-log = logging.getLogger(__name__)
 
 MAX_RETRIES = 20
 # Our own backoff (5xx, timeouts, Redis; not Jira's Retry-After, honoured as given) waits at most
@@ -40,16 +35,3 @@ def countdown_for(exc: Exception, attempt: int, visibility_timeout: int,
     countdown = retry_countdown(JiraUnavailable(str(exc)), attempt, cap=backoff)
     asked = getattr(exc, "retry_after", None)
     return max(countdown, min(float(asked), cap)) if asked else countdown
-
-
-def retry_or_fail(task, name: str, exc: Exception, countdown: float | None,
-                  on_retry: Callable[[float], None] | None = None, max_retries: int = MAX_RETRIES) -> NoReturn:
-    if countdown is None or task.request.retries >= max_retries:
-        TASKS.labels(task=name, outcome="failed").inc()
-        log.error("%s %s gave up: %s", name, task.request.id, exc)
-        raise exc
-    if on_retry is not None:
-        on_retry(countdown)
-    TASKS.labels(task=name, outcome="retry").inc()
-    log.warning("%s %s retrying in %.1fs: %s", name, task.request.id, countdown, exc)
-    raise task.retry(exc=exc, countdown=countdown, max_retries=max_retries)

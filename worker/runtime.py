@@ -1,9 +1,12 @@
-"""What a worker process needs, built once per process from Settings."""
+"""What a process needs, assembled once per process from Settings by `build_services`: the
+worker's (`services()`), the web's (app/__init__.py `WebServices`, the same with its Celery app)
+and a command's next to the running service (worker/cli/retriage.py)."""
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 import redis
 import requests
@@ -21,14 +24,38 @@ from worker.jira.gateway import JiraGateway
 from worker.settings import Settings
 
 
-@dataclass
-class WorkerServices:
+class TaskServices(Protocol):
+    """What the reminder code (firing, schedule, the sweep) uses of a process's services:
+    `Services`, or a test's stand-in of this shape (tests/reminders/conftest.py)."""
+
+    settings: Settings
+    redis: redis.Redis
+    audit: AuditTrail
+
+    def config(self) -> MappingConfig: ...
+
+    def gateway(self) -> JiraGateway: ...
+
+
+@dataclass(kw_only=True)
+class Services:
+    """Redis, the delivery store, the audit trail and the running config, with the Jira gateway
+    and entitlement source built on first use; `build_services` makes them."""
+
     settings: Settings
     redis: redis.Redis
     deliveries: DeliveryStore
     audit: AuditTrail
-    live_config: LiveConfig
     _sources: dict[str, EntitlementSource] = field(default_factory=dict)
+
+    # The worker's Redis calls wait this long (connect, answer; seconds); the web's, less.
+    redis_timeouts = (2, 5)
+
+    @functools.cached_property
+    def live_config(self) -> LiveConfig:
+        # Loaded on first use, not at start: the web queues a created request with no config.
+        path = self.settings.mapping_config or default_config_path()
+        return LiveConfig(Path(path), self.redis)
 
     def config(self) -> MappingConfig:
         return self.live_config.current()
@@ -43,7 +70,7 @@ class WorkerServices:
 
     @functools.cached_property
     def jira_session(self) -> requests.Session:
-        # One per worker process (built after the fork, on first use): connections stay open.
+        # One per process (built after the fork, on first use): connections stay open.
         if self.settings.jira is None:
             raise ValueError("Jira is not configured: set JIRA_URL and its credentials")
         return new_session(self.settings.jira)
@@ -64,18 +91,21 @@ class WorkerServices:
                                          concurrency=self.jira_concurrency)
 
 
-def build_services(settings: Settings) -> WorkerServices:
-    client = redis_connect.client(settings, connect_timeout=2, timeout=5)
-    config_path = Path(settings.mapping_config) if settings.mapping_config else default_config_path()
-    return WorkerServices(
-        settings=settings,
-        redis=client,
-        deliveries=DeliveryStore(client, settings.dedupe_ttl_seconds, settings.delivery_ttl_seconds),
-        audit=AuditTrail(client),
-        live_config=LiveConfig(config_path, client),
-    )
+AnyServices = TypeVar("AnyServices", bound=Services)
+
+
+def build_services(settings: Settings, kind: type[AnyServices] = Services, **extra: Any) -> AnyServices:  # type: ignore[assignment]
+    """The one assembly of a process's services: `kind` is `Services` or a subclass, `extra` its
+    own fields (the web's Celery app)."""
+    connect, answer = kind.redis_timeouts
+    client = redis_connect.client(settings, connect_timeout=connect, timeout=answer)
+    return kind(settings=settings, redis=client, audit=AuditTrail(client),
+                deliveries=DeliveryStore(client, settings.dedupe_ttl_seconds, settings.delivery_ttl_seconds,
+                                        settings.redis_replica_acks),
+                **extra)
 
 
 @functools.cache
-def services() -> WorkerServices:
+def services() -> Services:
+    """The worker process's services, from the environment, built on first use (after the fork)."""
     return build_services(Settings.from_env())

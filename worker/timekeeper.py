@@ -13,7 +13,7 @@ With dispatch as a task in the triage queue, a burst of 60 requests with Jira ta
 expired 214 dispatch messages and posted a breach reminder 85 s late. Here nothing stands between
 a due instant and its firing's message but one tick; and no once-a-second task fills Flower.
 
-It starts on Celery's `beat_init` signal (the module is imported by worker/celery_app.py), so
+It starts on Celery's `beat_init` signal (the module is imported by worker/celery_app.py `make_celery`), so
 the process that must run exactly once already does: one beat. Two beats by mistake are still
 safe: every claim is atomic, so a reminder or a lost task is queued once.
 """
@@ -31,8 +31,8 @@ from celery.signals import beat_init
 
 from worker import clock, inflight, redis_connect, unstarted
 from worker.queueing import task_message
-from worker.queues import QUEUE, TIME_QUEUE
-from worker.reminders.dispatch import FIRE_TASK, DispatchResult, dispatch_due
+from worker.queues import FIRE_REMINDER, QUEUE, TIME_QUEUE
+from worker.reminders.dispatch import DispatchResult, dispatch_due
 from worker.reminders.store import ReminderStore, parse_member
 from worker.settings import Settings
 
@@ -59,7 +59,7 @@ class Timekeeper:
         self._unnamed: dict[str, float] = {}  # queued marks seen taken by no node (worker/unstarted.py)
 
     def _fire_message(self, name: str) -> bytes:
-        return task_message(self.app, FIRE_TASK, [name], TIME_QUEUE, issue=parse_member(name)[0])
+        return task_message(self.app, FIRE_REMINDER, [name], TIME_QUEUE, issue=parse_member(name)[0])
 
     def _triage_message(self, task_name: str, args: list) -> bytes:
         return task_message(self.app, task_name, args, QUEUE)

@@ -5,12 +5,15 @@ retry, 429s included, so the full-jitter ceiling had doubled past minutes."""
 from __future__ import annotations
 
 import random
+from contextlib import contextmanager
 
+import pytest
 import redis
 
 from worker.jira.errors import JiraRejected, JiraRetryLater, JiraUnavailable, JiraWriteUncertain
-from worker.reminders.tasks import REMINDER_BACKOFF_CAP
-from worker.retrying import BACKOFF_CAP, countdown_for
+from worker.reminders.tasks import REMINDER_BACKOFF_CAP, REMINDER_MAX_RETRIES, fire_reminder
+from worker.retrying import BACKOFF_CAP, MAX_RETRIES, countdown_for
+from worker.tasks import triage_request
 
 VT = 3600
 
@@ -35,32 +38,30 @@ def test_a_rejection_is_still_not_retried():
     assert countdown_for(JiraRejected("no", status=400), 0, VT) is None
 
 
-class _Task:
-    """What retry_or_fail uses of a bound Celery task."""
+@contextmanager
+def attempt(task, retries: int, monkeypatch):
+    """`task` running its attempt after `retries` retries; yields what it retried with."""
+    retried: dict = {}
 
-    def __init__(self, retries: int):
-        self.request = type("Request", (), {"retries": retries, "id": "t-1"})()
-        self.retried_with = None
-
-    def retry(self, **kwargs):
-        self.retried_with = kwargs
+    def retry(**kwargs):
+        retried.update(kwargs)
         return RuntimeError("retry")  # what `raise task.retry(...)` raises here
 
+    monkeypatch.setattr(task, "retry", retry)
+    task.push_request(retries=retries, id="t-1")
+    try:
+        yield retried
+    finally:
+        task.pop_request()
 
-def test_a_firing_keeps_retrying_past_the_triages_limit_and_both_stop_at_their_own():
-    import pytest
 
-    from worker.reminders.tasks import REMINDER_MAX_RETRIES
-    from worker.retrying import MAX_RETRIES, retry_or_fail
-
+def test_a_firing_keeps_retrying_past_the_triages_limit_and_both_stop_at_their_own(worker_services, monkeypatch):
+    worker_services("https://example.atlassian.net")
     error = JiraUnavailable("500")
-    triage = _Task(retries=MAX_RETRIES)
-    with pytest.raises(JiraUnavailable):
-        retry_or_fail(triage, "triage_request", error, 1.0)
-    firing = _Task(retries=MAX_RETRIES)
-    with pytest.raises(RuntimeError):
-        retry_or_fail(firing, "fire_reminder", error, 1.0, max_retries=REMINDER_MAX_RETRIES)
-    assert firing.retried_with["max_retries"] == REMINDER_MAX_RETRIES
-    with pytest.raises(JiraUnavailable):
-        retry_or_fail(_Task(retries=REMINDER_MAX_RETRIES), "fire_reminder", error, 1.0,
-                      max_retries=REMINDER_MAX_RETRIES)
+    with attempt(triage_request, MAX_RETRIES, monkeypatch), pytest.raises(JiraUnavailable):
+        triage_request.retry_for(error)
+    with attempt(fire_reminder, MAX_RETRIES, monkeypatch) as retried, pytest.raises(RuntimeError):
+        fire_reminder.retry_for(error)
+    assert retried["max_retries"] == REMINDER_MAX_RETRIES
+    with attempt(fire_reminder, REMINDER_MAX_RETRIES, monkeypatch), pytest.raises(JiraUnavailable):
+        fire_reminder.retry_for(error)

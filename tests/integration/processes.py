@@ -98,7 +98,7 @@ def worker(env: dict[str, str], log_dir: Path, name: str = "worker", concurrency
            queue: str = QUEUE, supervised: bool = False) -> Service:
     """`supervised`: inside `python -m worker.supervise`, as `psw run` starts it (the Service's
     process is then the supervisor, the node's main process its child)."""
-    argv = [str(BIN / "celery"), "--app", "worker.celery_app", "worker", "--loglevel=INFO",
+    argv = [str(BIN / "celery"), "--app", "worker.celery_main", "worker", "--loglevel=INFO",
             f"--queues={queue}", f"--concurrency={concurrency}", f"--hostname={name}@%h",
             "--without-gossip", "--without-mingle"]
     if supervised:
@@ -115,7 +115,7 @@ def time_worker(env: dict[str, str], log_dir: Path, name: str = "worker-time", c
 
 def beat(env: dict[str, str], log_dir: Path, name: str = "beat") -> Service:
     """Beat, with its clock loop (worker/timekeeper.py) running once it logs its first line."""
-    argv = [str(BIN / "celery"), "--app", "worker.celery_app", "beat", "--loglevel=INFO",
+    argv = [str(BIN / "celery"), "--app", "worker.celery_main", "beat", "--loglevel=INFO",
             f"--schedule={log_dir / name}-schedule"]
     service = Service(name, argv, env, log_dir / f"{name}.log").start()
     service.wait_for_log("clock: dispatching", timeout=30)

@@ -17,7 +17,8 @@ import pytest
 import redis
 
 from tests.integration import processes
-from worker.celery_app import QUEUE, make_celery
+from worker.celery_app import make_celery
+from worker.queues import QUEUE
 from worker.embedded_redis import EmbeddedRedis
 from worker.queueing import task_message
 from worker.settings import Settings

@@ -17,7 +17,8 @@ from jirasim.shapes import user_for_email
 from tests.conftest import SECRET
 from tests.integration import processes
 from tests.integration.conftest import ENTITLED
-from worker.celery_app import QUEUE, make_celery
+from worker.celery_app import make_celery
+from worker.queues import QUEUE
 from worker.queueing import task_message
 from worker.settings import Settings
 from worker.triage_guard import LEASE

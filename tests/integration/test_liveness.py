@@ -38,7 +38,7 @@ def test_readyz_follows_worker_and_beat_heartbeats(fresh, redis_url, tmp_path):
         return {p["check"] for p in client.get("/readyz").get_json()["problems"]}
 
     worker = processes.worker(env, tmp_path)
-    beat = processes.Service("beat", [str(processes.BIN / "celery"), "--app", "worker.celery_app", "beat",
+    beat = processes.Service("beat", [str(processes.BIN / "celery"), "--app", "worker.celery_main", "beat",
                                       "--loglevel=INFO", f"--schedule={tmp_path / 'beat-schedule'}"],
                              env, tmp_path / "beat.log").start()
     try:

@@ -10,7 +10,8 @@ import time
 import pytest
 
 from tests.conftest import SECRET
-from worker.celery_app import QUEUE, make_celery
+from worker.celery_app import make_celery
+from worker.queues import QUEUE
 from worker.settings import Settings
 
 pytestmark = pytest.mark.integration

@@ -1,5 +1,5 @@
 """Fixtures for the reminder tests: real parts (Redis, AuditTrail, the shipped config, a
-JiraGateway), put together the way worker.runtime.WorkerServices offers them to the tasks."""
+JiraGateway), put together as worker.runtime.TaskServices says the tasks use them."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

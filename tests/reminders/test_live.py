@@ -15,7 +15,8 @@ from tests.conftest import editable_config_copy
 from tests.integration import conftest as integration
 from tests.integration import processes
 from tests.reminders.conftest import decision_property, make_services
-from worker.celery_app import QUEUE, make_celery
+from worker.celery_app import make_celery
+from worker.queues import QUEUE
 from worker.reminders import schedule_for_decision
 from worker.reminders.actions import marker
 from worker.reminders.store import ReminderStore

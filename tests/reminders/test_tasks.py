@@ -14,9 +14,13 @@ from celery.exceptions import Retry
 from tests.reminders.conftest import decision_property
 from worker.reminders import schedule_for_decision
 from worker.reminders.store import ReminderStore
-from worker.celery_app import celery
+from worker.celery_app import make_celery
+from worker.settings import Settings
 from worker.reminders.tasks import fire_reminder, request_changed
 from worker.timekeeper import Timekeeper
+
+# The app builds the task messages; it connects to no broker here.
+celery = make_celery(Settings.from_env({}))
 
 SITE = "https://tasks.atlassian.net"
 UTC = timezone.utc

@@ -16,7 +16,8 @@ from celery.signals import beat_init
 
 from tests.reminders.conftest import decision_property, make_services
 from worker import inflight, node, timekeeper, unstarted
-from worker.celery_app import QUEUE, TIME_QUEUE, celery
+from worker.celery_app import make_celery
+from worker.queues import QUEUE, TIME_QUEUE
 from worker.embedded_redis import free_port
 from worker.reminders import schedule_for_decision
 from worker.settings import Settings
@@ -24,6 +25,9 @@ from worker.queueing import task_message
 from worker.reminders.store import CLAIMED
 from worker.timekeeper import Timekeeper
 from worker.triage_guard import lock_key
+
+# The app builds the task messages; it connects to no broker here.
+celery = make_celery(Settings.from_env({}))
 
 UTC = timezone.utc
 CREATED = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)

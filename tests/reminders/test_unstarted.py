@@ -10,10 +10,15 @@ import time_machine
 
 from tests.reminders.test_timekeeper import TRIAGE, queued, settings_for
 from worker import inflight, node, unstarted
-from worker.celery_app import QUEUE, celery
+from worker.celery_app import make_celery
+from worker.queues import QUEUE
+from worker.settings import Settings
 from worker.deliveries import DeliveryStore
 from worker.queueing import task_message
 from worker.timekeeper import Timekeeper
+
+# The app builds the task messages; it connects to no broker here.
+celery = make_celery(Settings.from_env({}))
 
 UTC = timezone.utc
 T0 = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)

@@ -1,7 +1,8 @@
 """The task message the intake writes is the one Celery's own send_task writes."""
 import json
 
-from worker.celery_app import QUEUE, make_celery
+from worker.celery_app import make_celery
+from worker.queues import QUEUE
 from worker.queueing import task_message
 
 VOLATILE = {"id", "root_id", "correlation_id", "reply_to", "delivery_tag", "origin", "psw_queued_at"}

@@ -6,7 +6,8 @@ import json
 import pytest
 
 from worker import clock
-from worker.celery_app import QUEUE, QUEUES, TIME_QUEUE, make_celery
+from worker.celery_app import make_celery
+from worker.queues import QUEUE, QUEUES, TIME_QUEUE
 from worker.liveness import BEAT_KEY, CONSUMED_KEY, beat_tick, judge, mark_consumed, snapshot, worker_beat
 from worker.queueing import task_message
 from worker.reminders.store import DUE

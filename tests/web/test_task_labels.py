@@ -8,7 +8,8 @@ from celery._state import _task_stack
 
 from app.signature import sign
 from tests.conftest import SECRET
-from worker.celery_app import QUEUE, make_celery
+from worker.celery_app import make_celery
+from worker.queues import QUEUE
 from worker.heartbeats import _stamp
 
 

@@ -18,10 +18,10 @@ def command() -> None:
         flower = FlowerSettings.from_env()
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
-    # Flower's Celery app reads REDIS_URL when it imports worker.celery_app: a running psw run's
+    # Flower's Celery app reads REDIS_URL when it imports worker.celery_main: a running psw run's
     # Redis when none is set.
     os.environ.update(command_env(redis=True))
-    argv = [sys.executable, "-m", "celery", "--app", "worker.celery_app", "flower",
+    argv = [sys.executable, "-m", "celery", "--app", "worker.celery_main", "flower",
             f"--address={flower.address}", f"--port={flower.port}", f"--max_tasks={flower.max_tasks}"]
     # The credentials stay in the environment (Flower reads FLOWER_BASIC_AUTH itself): an
     # argument would show in `ps`.

@@ -11,7 +11,7 @@ import click
 import redis
 
 from worker import clock, redis_connect
-from worker.celery_app import QUEUES
+from worker.queues import QUEUES
 from worker.cli.where import command_env, host_port
 from worker.liveness import judge, snapshot
 from worker.settings import Settings, SettingsError

@@ -26,6 +26,7 @@ import redis
 from worker import clock
 from worker.config.loader import ConfigError, ConfigProblem, parse_config
 from worker.config.models import MappingConfig
+from worker.service_errors import ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ DECIDED_KEY = "psw:config:versions:decided"  # hash: version -> triage decisions
 VERSIONS_KEPT = 50
 
 
-class NoUsableConfig(RuntimeError):
+class NoUsableConfig(ServiceError, RuntimeError):
     """The file is broken and no earlier good config is known: nothing safe to run."""
 
     def __init__(self, message: str, problems: list[ConfigProblem] | None = None):

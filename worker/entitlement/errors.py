@@ -3,8 +3,10 @@ build the Assets source (worker/jira/assets.py), and that source raises this err
 imports the other both ways."""
 from __future__ import annotations
 
+from worker.service_errors import ServiceError
 
-class EntitlementSourceUnavailable(Exception):
+
+class EntitlementSourceUnavailable(ServiceError):
     """The source cannot answer now; retry later. The message never contains credentials.
 
     `retry_after` (seconds) is set when the source said how long to wait (a 429 from Assets).

@@ -1,8 +1,10 @@
 """What can go wrong talking to Jira, sorted by what the caller should do about it."""
 from __future__ import annotations
 
+from worker.service_errors import ServiceError
 
-class JiraError(Exception):
+
+class JiraError(ServiceError):
     """Base for every Jira failure. Messages never contain credentials."""
 
 

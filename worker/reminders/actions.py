@@ -15,11 +15,12 @@ import requests
 
 from worker.instants import iso_utc
 from worker.reminders.plan import ReminderPlan, Threshold
+from worker.service_errors import ServiceError
 
 MARKER_PREFIX = "psw-reminder:"
 
 
-class ChatUnavailable(Exception):
+class ChatUnavailable(ServiceError):
     """The chat webhook did not take the message (never carries the URL: it is a secret)."""
 
 

@@ -19,8 +19,6 @@ from worker.reminders.store import ReminderStore
 
 log = logging.getLogger(__name__)
 
-FIRE_TASK = "worker.reminders.tasks.fire_reminder"
-
 
 @dataclass
 class DispatchResult:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import redis
 
@@ -46,13 +47,16 @@ from worker.reminders.schedule import cancel_reminders, configured_codes, plan_o
 from worker.settings import ReminderSettings, chat_webhook_url
 from worker.reminders.store import ReminderStore, parse_member
 
+if TYPE_CHECKING:  # the reminder code uses services of this shape, however assembled
+    from worker.runtime import TaskServices
+
 log = logging.getLogger(__name__)
 
 ISSUE_FIELDS = ["summary", "status", "reporter", "labels"]
 EARLY = timedelta(seconds=1)  # scores are kept to the millisecond
 
 
-def fire(services, name: str, now: datetime, settings: ReminderSettings, attempt: int = 0) -> Outcome:
+def fire(services: TaskServices, name: str, now: datetime, settings: ReminderSettings, attempt: int = 0) -> Outcome:
     """Fire the claimed reminder `name` ("PS-1|75"). Jira failures and ChatUnavailable propagate
     (the task retries); the claim is kept until the reminder is done or dropped."""
     issue_key, code = parse_member(name)
@@ -82,7 +86,7 @@ def fire(services, name: str, now: datetime, settings: ReminderSettings, attempt
 LEASE = timedelta(seconds=30)  # a running firing's claim and lock, renewed every third of it
 
 
-def hold_for(services) -> timedelta:
+def hold_for(services: TaskServices) -> timedelta:
     # A live firing renews its claim and lock (_Renewer); one whose worker died gives both up
     # within this, and the beat's clock loop queues it again at its next tick. Never longer than a
     # task may run (Celery kills it at the time limit).
@@ -121,7 +125,7 @@ def _done(outcome: Outcome) -> Outcome:
     return outcome
 
 
-def _fire_held(services, store: ReminderStore, name: str, issue_key: str, code: str, now: datetime,
+def _fire_held(services: TaskServices, store: ReminderStore, name: str, issue_key: str, code: str, now: datetime,
                settings: ReminderSettings, attempt: int) -> Outcome:
     gateway = services.gateway()
     issue = gateway.get_issue(issue_key, fields=ISSUE_FIELDS, properties=[PROPERTY])
@@ -226,7 +230,7 @@ def _count_if_late(name: str, instant: datetime, settings: ReminderSettings) -> 
                     name, late, settings.late_after)
 
 
-def read_verdict(services, gateway, issue_key: str, fields: dict, cycle: int,
+def read_verdict(services: TaskServices, gateway, issue_key: str, fields: dict, cycle: int,
                  settings: ReminderSettings) -> tuple[response.Verdict, list[dict] | None]:
     """The first-response verdict, and the comments if they had to be read for it. A comment's
     author is told apart (agent, customer, app) only when it is in doubt: the author is looked
@@ -250,7 +254,7 @@ def read_verdict(services, gateway, issue_key: str, fields: dict, cycle: int,
     return verdict or response.by_status(fields, settings.responded_statuses), comments
 
 
-def _participants(services, gateway, issue_key: str):
+def _participants(services: TaskServices, gateway, issue_key: str):
     field = participants_field(services.redis, services.config().fields.request_participants, gateway)
     if field is None:
         return None  # no such field on this site: an author is told apart by the rest
@@ -258,7 +262,7 @@ def _participants(services, gateway, issue_key: str):
     return (issue.get("fields") or {}).get(field)
 
 
-def check_request(services, ref: str, reason: str, settings: ReminderSettings) -> Outcome:
+def check_request(services: TaskServices, ref: str, reason: str, settings: ReminderSettings) -> Outcome:
     """After an event that may be a first response: cancel what is left of the cycle if it is.
 
     `ref` is an issue key or (Data Center comment events) an issue id. With a key, nothing is

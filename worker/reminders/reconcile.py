@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from worker import open_requests
 from worker.metrics import RECONCILED
@@ -29,9 +30,11 @@ from worker.reminders.schedule import plan_or_none, rebuild_missing
 from worker.settings import ReminderSettings
 from worker.triage import Progress
 
+if TYPE_CHECKING:  # the reminder code uses services of this shape, however assembled
+    from worker.runtime import TaskServices
+
 log = logging.getLogger(__name__)
 
-TRIAGE_TASK = "worker.tasks.triage_by_key"
 REPAIR_REASON = "repair"
 REQUEUE_AFTER = timedelta(hours=1)
 
@@ -80,7 +83,7 @@ def half_done_jql(config, settings: ReminderSettings) -> str:
     return _scoped(f"{window} AND ({' OR '.join(marks)})", settings) + " ORDER BY created ASC"
 
 
-def _queue_once(services, key: str, why: str = "retriage") -> bool:
+def _queue_once(services: TaskServices, key: str, why: str = "retriage") -> bool:
     """At most once an hour per request and pass, so one the triage cannot finish is not queued
     every sweep."""
     return bool(services.redis.set(f"psw:reminders:{why}:{key}", "1", nx=True, ex=REQUEUE_AFTER))
@@ -92,7 +95,7 @@ def open_jql(config, settings: ReminderSettings) -> str:
                    f"created >= -{settings.open_lookback_days}d", settings) + " ORDER BY created ASC"
 
 
-def reconcile(services, now: datetime, queue_triage: Callable[[str, str], None],
+def reconcile(services: TaskServices, now: datetime, queue_triage: Callable[[str, str], None],
               settings: ReminderSettings) -> ReconcileReport:
     """One sweep. `queue_triage(issue_key, reason)` queues the triage task. Jira failures
     propagate: the next sweep does the whole job again."""

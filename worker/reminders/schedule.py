@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from worker.instants import iso_utc
 from worker.reminders.plan import PlanError, ReminderPlan, threshold_code
 from worker.reminders.store import ReminderStore
+
+if TYPE_CHECKING:  # the reminder code uses services of this shape, however assembled
+    from worker.runtime import TaskServices
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +41,7 @@ def _to_schedule(store: ReminderStore, plan: ReminderPlan, config, now: datetime
     return {t.code: t.instant for t in pending if t.code not in fired}
 
 
-def schedule_for_decision(services, issue_key: str, prop: dict[str, Any], now: datetime) -> int:
+def schedule_for_decision(services: TaskServices, issue_key: str, prop: dict[str, Any], now: datetime) -> int:
     """Replace `issue_key`'s pending reminders with those of the decision `prop` (the
     `priority-support` property as written); returns how many are now scheduled.
 
@@ -71,7 +74,7 @@ def schedule_for_decision(services, issue_key: str, prop: dict[str, Any], now: d
     return len(entries)
 
 
-def rebuild_missing(services, plan: ReminderPlan, now: datetime) -> list[str]:
+def rebuild_missing(services: TaskServices, plan: ReminderPlan, now: datetime) -> list[str]:
     """Add the reminders `plan` should have pending at `now` that are neither scheduled nor
     fired (after Redis lost them); leaves scheduled ones alone. Returns the codes added."""
     if not plan.entitled:
@@ -87,7 +90,7 @@ def rebuild_missing(services, plan: ReminderPlan, now: datetime) -> list[str]:
     return added
 
 
-def cancel_reminders(services, issue_key: str, reason: str, cycle: int | None = None,
+def cancel_reminders(services: TaskServices, issue_key: str, reason: str, cycle: int | None = None,
                      plan: ReminderPlan | None = None) -> list[str]:
     """Take every pending reminder of the issue off the schedule; returns the codes removed.
 

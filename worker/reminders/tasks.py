@@ -2,8 +2,8 @@
 queues one `fire_reminder` per due reminder onto the time lane (TIME_QUEUE); beat runs
 `reconcile`; webhooks queue `request_changed`.
 
-Jira failures become retries with worker.jira.retry's countdown (never a sleep), kept well under
-the visibility timeout; a claimed reminder's lease is stretched to cover the wait.
+A failed service becomes a retry with a countdown (worker/task_base.py; never a sleep), kept well
+under the visibility timeout; a claimed reminder's lease is stretched to cover the wait.
 """
 from __future__ import annotations
 
@@ -12,23 +12,15 @@ from datetime import timedelta
 
 from celery import shared_task
 
-from worker import clock, inflight, onboarding, open_requests, unstarted
-from worker.celery_app import QUEUE
-from worker.entitlement.sources import EntitlementSourceUnavailable
-from worker.jira.errors import JiraError
+from worker import clock, inflight, onboarding, open_requests, queues, unstarted
 from worker.jira.retry import countdown_cap
-from worker.metrics import TASKS
 from worker.queueing import task_message
 from worker.reminders import firing, handoffs
 from worker.reminders.actions import ChatUnavailable
-from worker.reminders.dispatch import FIRE_TASK
 from worker.reminders.events import ChangeRules, FieldIds, classify
-from worker.reminders.reconcile import TRIAGE_TASK
 from worker.reminders.reconcile import reconcile as sweep
 from worker.reminders.store import ReminderStore
-from worker.retrying import BACKOFF_CAP, MAX_RETRIES, countdown_for, retry_or_fail
-from worker.runtime import services
-from worker.task_failures import failed_unexpectedly
+from worker.task_base import RETRYABLE, PswTask
 
 log = logging.getLogger(__name__)
 
@@ -44,34 +36,36 @@ REMINDER_BACKOFF_CAP = 10.0
 REMINDER_MAX_RETRIES = 100
 
 
-def _queue(task, name: str, args: list) -> None:
+class FiringTask(PswTask):
+    """A reminder is worth little late and there are few at a time: it backs off briefly, and
+    often; a chat that did not take the message is tried again every 30 s, then longer."""
+
+    backoff_cap = REMINDER_BACKOFF_CAP
+    max_retries = REMINDER_MAX_RETRIES
+
+    def countdown(self, exc: Exception) -> float | None:
+        if isinstance(exc, ChatUnavailable):
+            return min(CHAT_RETRY_SECONDS * (self.request.retries + 1),
+                       countdown_cap(self.services.settings.visibility_timeout))
+        return super().countdown(exc)
+
+
+def _queue(task: PswTask, name: str, args: list) -> None:
     # Pushed straight onto the queue's list, as the intake and the dispatcher do: it needs no
     # kombu binding, so it still arrives after Redis was wiped under running processes.
-    services().redis.lpush(QUEUE, task_message(task.app, name, args, QUEUE))
+    task.services.redis.lpush(queues.QUEUE, task_message(task.app, name, args, queues.QUEUE))
 
 
-def _retry_or_fail(task, exc: Exception, name: str, *, on_retry=None):
-    if isinstance(exc, ChatUnavailable):
-        countdown = min(CHAT_RETRY_SECONDS * (task.request.retries + 1),
-                        countdown_cap(services().settings.visibility_timeout))
-    else:
-        # A reminder is worth little late and there are few at a time: back off briefly.
-        cap = REMINDER_BACKOFF_CAP if name == "fire_reminder" else BACKOFF_CAP
-        countdown = countdown_for(exc, task.request.retries, services().settings.visibility_timeout, cap)
-    retry_or_fail(task, name, exc, countdown, on_retry,
-                  max_retries=REMINDER_MAX_RETRIES if name == "fire_reminder" else MAX_RETRIES)
-
-
-@shared_task(bind=True, name="worker.reminders.tasks.request_changed", acks_late=True)
-def request_changed(self, delivery_id: str) -> dict:
-    svc = services()
+@shared_task(bind=True, base=PswTask, name=queues.REQUEST_CHANGED)
+def request_changed(self: PswTask, delivery_id: str) -> dict:
+    svc = self.services
     unstarted.started(svc.redis, inflight.member(self.name, [delivery_id]))
     body = svc.deliveries.body(delivery_id)
     if body is None:
-        TASKS.labels(task="request_changed", outcome="expired").inc()
+        self.count("expired")
         log.error("request_changed: delivery %s has no stored body (expired?)", delivery_id)
         return {"status": "expired"}
-    settings = services().settings.reminders
+    settings = svc.settings.reminders
     rules = ChangeRules.from_config(svc.config(), settings.responded_statuses)
     change = None
     try:
@@ -87,43 +81,41 @@ def request_changed(self, delivery_id: str) -> dict:
             result.update(issue=outcome.issue_key, check=change.check, outcome=outcome.status)
         if change.retriage:
             # An agent's priority change travels as a third argument: a level override.
-            _queue(self, TRIAGE_TASK, [change.issue, change.retriage, *([True] if change.agent_priority else [])])
+            _queue(self, queues.TRIAGE_BY_KEY, [change.issue, change.retriage, *([True] if change.agent_priority else [])])
             result.update(retriage=change.retriage)
-    except JiraError as exc:
-        _retry_or_fail(self, exc, "request_changed")
+    except RETRYABLE as exc:
+        self.retry_for(exc)
     except Exception as exc:  # an odd shape or a bug: audited and counted, not a silent crash
-        return failed_unexpectedly(svc.audit, "request_changed", "reminder", change.issue if change else None,
-                                   exc, delivery=delivery_id)
-    TASKS.labels(task="request_changed", outcome="ok").inc()
+        return self.failed_unexpectedly("reminder", change.issue if change else None, exc, delivery=delivery_id)
+    self.count("ok")
     return result
 
 
-@shared_task(bind=True, name=FIRE_TASK, acks_late=True)
-def fire_reminder(self, member: str) -> dict:
-    svc = services()
+@shared_task(bind=True, base=FiringTask, name=queues.FIRE_REMINDER)
+def fire_reminder(self: FiringTask, member: str) -> dict:
+    svc = self.services
     try:
-        outcome = firing.fire(svc, member, clock.now(), services().settings.reminders, attempt=self.request.retries)
-    except (JiraError, ChatUnavailable) as exc:
+        outcome = firing.fire(svc, member, clock.now(), svc.settings.reminders, attempt=self.request.retries)
+    except RETRYABLE as exc:
         # The claim must outlast the wait, or the beat would hand the reminder out again meanwhile.
         store, hold = ReminderStore(svc.redis), firing.hold_for(svc)
-        _retry_or_fail(self, exc, "fire_reminder",
-                       on_retry=lambda countdown: store.hold(member, clock.now() + timedelta(seconds=countdown) + hold))
-    TASKS.labels(task="fire_reminder", outcome="ok").inc()
+        self.retry_for(exc, on_retry=lambda countdown: store.hold(member, clock.now() + timedelta(seconds=countdown) + hold))
+    self.count("ok")
     return {"status": outcome.status, "issue": outcome.issue_key, "detail": outcome.detail}
 
 
-@shared_task(bind=True, name="worker.reminders.tasks.reconcile", acks_late=True)
-def reconcile(self) -> dict:
-    svc = services()
+@shared_task(bind=True, base=PswTask, name=queues.RECONCILE)
+def reconcile(self: PswTask) -> dict:
+    svc = self.services
     try:
-        report = sweep(svc, clock.now(), lambda key, reason: _queue(self, TRIAGE_TASK, [key, reason]),
-                       services().settings.reminders)
-    except JiraError as exc:
+        report = sweep(svc, clock.now(), lambda key, reason: _queue(self, queues.TRIAGE_BY_KEY, [key, reason]),
+                       svc.settings.reminders)
+    except RETRYABLE as exc:
         # The next sweep does the whole job again; no retry piling up behind it.
-        TASKS.labels(task="reconcile", outcome="failed").inc()
+        self.count("failed")
         log.error("reconcile %s failed, the next sweep tries again: %s", self.request.id, exc)
         return {"status": "failed", "error": str(exc)}
-    TASKS.labels(task="reconcile", outcome="ok").inc()
+    self.count("ok")
     return {"status": "ok", "queued_for_triage": report.queued_for_triage,
             "queued_for_repair": report.queued_for_repair, "rebuilt": report.rebuilt,
             "handoffs_rebuilt": report.handoffs_rebuilt, "onboarding": _onboard(svc, self.app)}
@@ -134,7 +126,7 @@ def _onboard(svc, celery_app) -> dict:
     sweep compares again from the same digests."""
     try:
         report = onboarding.check(svc, celery_app)
-    except (JiraError, EntitlementSourceUnavailable) as exc:
+    except RETRYABLE as exc:
         log.error("on-boarding check failed, the next sweep tries again: %s", exc)
         return {"status": "failed", "error": str(exc)}
     return {"status": "baseline" if report.baseline else "unlisted" if report.unlisted else "ok",
