@@ -1,5 +1,5 @@
-"""Fixtures for the HTTP tests: a strict `responses` mock, a gateway per deployment, and the
-shipped config with its entitlement records for the triage tests."""
+"""Fixtures of the http and component tests (a plugin of tests/conftest.py): a strict `responses`
+mock, a site and a gateway per deployment, and the shipped config with its entitlement records."""
 from __future__ import annotations
 
 import pytest

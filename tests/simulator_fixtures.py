@@ -1,4 +1,5 @@
-"""A started simulator per test, and a tiny webhook receiver that records what arrives."""
+"""A started simulator per test, and a tiny webhook receiver that records what arrives (a plugin
+of tests/conftest.py: the http and component tests use them)."""
 from __future__ import annotations
 
 import json
