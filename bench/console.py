@@ -28,7 +28,7 @@ import redis
 from bench.bare_app import create_bare_app
 from bench.report import machine, write_section
 from tests.console_fill import SEVERITY, fill, keep_decision
-from tests.policy.helpers import sample_records
+from tests.policy_helpers import sample_records
 from worker import recent_decisions
 from worker.config.loader import default_config_path
 from worker.embedded_redis import private_or_named, with_db

@@ -15,6 +15,9 @@ import redis
 from worker.embedded_redis import private_or_named
 from worker.settings import Settings
 
+# Fixtures of more than one level: `responses`, a site per deployment, the bundled simulator.
+pytest_plugins = ("tests.jira_fixtures", "tests.simulator_fixtures")
+
 SECRET = "test-webhook-secret"
 
 
@@ -42,7 +45,7 @@ def settings(redis_url, redis_client, tmp_path) -> Settings:
         "WEBHOOK_SECRET": SECRET,
         "WEBHOOK_MAX_BYTES": str(64 * 1024),
         # The captured sample bodies are days old by their timestamp: no age window here (the
-        # window's own tests set one: tests/web/test_replays_and_echoes.py).
+        # window's own tests set one: tests/component/test_replays_and_echoes.py).
         "WEBHOOK_MAX_AGE_SECONDS": "0",
         "PSW_VAR_DIR": str(tmp_path),
     })

@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from tests.policy.helpers import facts, sample_records, shipped
+from tests.policy_helpers import facts, sample_records, shipped
 from worker import open_requests, recent_decisions
 from worker.policy.decision import decide
 from worker.policy.facts import Reporter

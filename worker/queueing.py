@@ -4,7 +4,7 @@ Why: the web process must claim a delivery, keep its body and queue its task ato
 round trip, so that no failure between the steps can lose an event or turn Jira's retry into a
 false duplicate. Celery's `send_task` publishes on its own connection; this module builds the very
 message `send_task` would (Celery's own `as_task_v2`, kombu's Redis envelope) so the same Redis
-call that claims the delivery can push it. tests/web/test_queueing.py checks the message against
+call that claims the delivery can push it. tests/component/test_queueing.py checks the message against
 the one `send_task` writes, and the integration tests have a real worker consume it.
 """
 from __future__ import annotations

@@ -26,7 +26,7 @@ from worker.settings import Settings
 
 class TaskServices(Protocol):
     """What the reminder code (firing, schedule, the sweep) uses of a process's services:
-    `Services`, or a test's stand-in of this shape (tests/reminders/conftest.py)."""
+    `Services`, or a test's stand-in of this shape (tests/component/conftest.py)."""
 
     settings: Settings
     redis: redis.Redis

@@ -7,7 +7,7 @@ import pytest
 
 from tests.browser.conftest import TOKEN, served
 from tests.browser.test_console_browser import until_url
-from tests.retriage.conftest import RENEWED, queued_tasks, setup  # noqa: F401 (the fixture)
+from tests.component.conftest import RENEWED, queued_tasks, setup  # noqa: F401 (the fixture)
 from worker.settings import Settings
 from worker.tasks import triage_by_key
 

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from app.console import clock_svg
 from tests.console_fill import decision_property
-from tests.policy.helpers import shipped
+from tests.policy_helpers import shipped
 
 UTC = timezone.utc
 

@@ -176,7 +176,7 @@ def test_late_reminders_are_alerted_on_the_counter_the_firing_keeps(alerts):
 
 def test_a_broken_config_is_alerted_on_the_gauge_the_web_exposes(alerts, client):
     # psw_config_errors is computed at scrape time and clears when a good file loads
-    # (tests/web/test_metrics_meaning.py), so the alert resolves by itself.
+    # (tests/component/test_metrics_meaning.py), so the alert resolves by itself.
     [rule] = [r for r in alerts if r["alert"] == "PSWConfigBroken"]
     assert "psw_config_errors" in rule["expr"] and "> 0" in rule["expr"]
     assert "\npsw_config_errors " in client.get("/metrics").get_data(as_text=True)

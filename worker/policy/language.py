@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 # The languages py3langid 0.4's model knows (`LanguageIdentifier.nb_classes`), so a config can be
-# checked without loading the model; tests/policy/test_language.py keeps the two in step.
+# checked without loading the model; tests/unit/test_vocabulary.py keeps the two in step.
 KNOWN_LANGUAGES = frozenset("""
 af am ar as az be bg bn br bs ca cs cy da de el en eo es et eu fa fi fr fy ga gd gl gu ha he hi hr
 ht hu hy id ig is it ja jv ka kk km kn ko ku ky la lg ln lo lt lv mg mk ml mn mr ms my ne nl no om
