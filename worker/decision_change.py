@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from worker.bodies import mapping, sequence, text
+from worker.reminders.plan import RecordedDecision
 
 # What an agent acts on; a new config version or comment wording alone is no change.
 MATERIAL = ("outcome", "level", "due", "reasons", "undecided", "customer", "region", "jira_priority")
@@ -20,16 +20,12 @@ def summary(decision: dict[str, Any] | None) -> dict[str, Any] | None:
     """The material part of a decision (a property or `Decision.to_dict()`); None for none."""
     if not decision:
         return None
-    decision = mapping(decision)
-
-    def codes(key: str) -> list[str]:
-        return [text(mapping(r).get("code")) or "?" for r in sequence(decision.get(key))]
-
-    return {"outcome": text(decision.get("outcome")) or ("entitled" if decision.get("entitled") else "not_entitled"),
-            "level": text(decision.get("level")), "due": text(decision.get("due")),
-            "reasons": codes("reasons"), "undecided": codes("undecided"),
-            "customer": text(decision.get("customer")), "region": text(decision.get("region")),
-            "jira_priority": text(decision.get("jira_priority")), "sen": text(decision.get("sen"))}
+    recorded = RecordedDecision.parse(decision)
+    return {"outcome": recorded.outcome or ("entitled" if recorded.entitled else "not_entitled"),
+            "level": recorded.level, "due": recorded.due_text,
+            "reasons": list(recorded.reasons), "undecided": list(recorded.undecided),
+            "customer": recorded.customer, "region": recorded.region,
+            "jira_priority": recorded.jira_priority, "sen": recorded.sen}
 
 
 def describe(state: dict[str, Any] | None) -> str:

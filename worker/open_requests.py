@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from worker import clock
-from worker.instants import aware_instant
+from worker.reminders.plan import RecordedDecision
 
 OPEN = "psw:open"
 DECISIONS = "psw:open:decisions"
@@ -41,48 +41,37 @@ SUMMARY_CHARS = 300  # a board cell, not the whole summary
 AT_RISK_AT = 0.75
 
 
-def _epoch(value: Any) -> float | None:
-    parsed = aware_instant(value)
-    return None if parsed is None else parsed.timestamp()
-
-
-def _team(prop: Mapping[str, Any]) -> str:
-    route = prop.get("route")
-    team = route.get("team") if isinstance(route, Mapping) else None
-    return team if isinstance(team, str) else ""
+def _epoch(instant: datetime | None) -> float | None:
+    return None if instant is None else instant.timestamp()
 
 
 def row_of(issue_key: str, prop: Mapping[str, Any], fields: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
     """The board's row for an entitled decision property; None when it is not entitled (or has no
-    due time): such a request is not a Priority Support request with a clock."""
-    due = _epoch(prop.get("due"))
-    if prop.get("entitled") is not True or due is None:
+    due time): such a request is not a Priority Support request with a clock. A malformed property
+    gives what can be read of it (RecordedDecision)."""
+    recorded = RecordedDecision.parse(prop)
+    if not recorded.entitled or recorded.due is None:
         return None
     summary = (fields or {}).get("summary")
-    reminders = []
-    for item in prop.get("reminders") or ():
-        instant = _epoch(item.get("instant")) if isinstance(item, Mapping) else None
-        if instant is not None and isinstance(item.get("at"), (int, float)):
-            reminders.append([float(item["at"]), instant])
-    cycle = prop.get("sla_cycle", 1)
+    reminders = sorted([at, instant.timestamp()] for at, instant in recorded.reminders if instant is not None)
     return {
         "key": issue_key,
         "summary": summary[:SUMMARY_CHARS] if isinstance(summary, str) else "",
-        "customer": prop.get("customer") or "",
-        "sen": prop.get("sen") or "",
-        "level": prop.get("level") or "",
-        "region": prop.get("region") or "",
+        "customer": recorded.customer or "",
+        "sen": recorded.sen or "",
+        "level": recorded.level or "",
+        "region": recorded.region or "",
         # The team holding it: the triage's holder, then each warm handoff's (`handed_to`).
-        "team": _team(prop),
-        "zone": prop.get("time_zone") or "UTC",
-        "holidays": prop.get("holidays") if isinstance(prop.get("holidays"), str) else None,
-        "created": _epoch(prop.get("created")),
-        "due": due,
-        "reminders": sorted(reminders),
+        "team": recorded.team or "",
+        "zone": recorded.time_zone or "UTC",
+        "holidays": recorded.holidays,
+        "created": _epoch(recorded.created),
+        "due": recorded.due.timestamp(),
+        "reminders": reminders,
         # From here the board calls the request at risk: 75 % of the target elapsed on its calendar.
         "at_risk": next((instant for at, instant in reminders if at == AT_RISK_AT), None),
-        "cycle": cycle if isinstance(cycle, int) and not isinstance(cycle, bool) else 1,
-        "decision_id": prop.get("decision_id") or "",
+        "cycle": recorded.cycle,
+        "decision_id": recorded.decision_id or "",
         "indexed": clock.now().timestamp(),
     }
 

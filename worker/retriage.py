@@ -28,6 +28,7 @@ from worker.policy.entitlement import normalise_sen
 from worker.policy.facts import extract_facts
 from worker.queueing import task_message
 from worker.queues import QUEUE, TRIAGE_BY_KEY
+from worker.reminders.plan import RecordedDecision
 from worker.reminders.reconcile import _cf, _scoped
 from worker.triage import decision_marker, decision_id, plan_writes, redecide
 
@@ -102,7 +103,7 @@ def preview(svc, key: str, requested_by: str, now: datetime | None = None) -> Pr
     if changes:
         preface = decision_change.preface(requested_by, changes)
         comment = plan_writes(decision, did, {}, "-", now, preface).comment.removesuffix("\n" + decision_marker(did))
-    return Preview(key, before, after, changes, comment, did, unchanged=(recorded or {}).get("decision_id") == did)
+    return Preview(key, before, after, changes, comment, did, unchanged=RecordedDecision.parse(recorded).decision_id == did)
 
 
 def queue(svc, celery_app, key: str, requested_by: str) -> None:

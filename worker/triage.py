@@ -57,6 +57,7 @@ from worker.policy.entitlement import email_would_decide, normalise_sen
 from worker.policy.facts import FACT_CHARS, RequestFacts, extract_facts
 from worker.policy.severity import LevelOverride, override_for
 from worker.recent_decisions import DecisionInputs
+from worker.reminders.plan import RecordedDecision
 from worker.routing.writes import changed_fields, holder_fields
 
 log = logging.getLogger(__name__)
@@ -201,7 +202,7 @@ def route_fields(decision: Decision, recorded: dict[str, Any] | None, issue_fiel
     recorded decision already routed the request the same way: its handoffs have moved it since."""
     if not decision.entitled or not decision.route or config.routing is None:
         return {}
-    if mapping(recorded).get("route") == decision.route:
+    if RecordedDecision.parse(recorded).route == decision.route:
         return {}
     wanted = holder_fields(decision.route, config.routing, deployment)
     return changed_fields(wanted, issue_fields, config.routing)
@@ -310,21 +311,21 @@ def level_override(facts: RequestFacts, recorded: dict[str, Any] | None, config:
     recorded decision was an override and the priority is still the one it kept; or an override
     whose writes began, `in_progress` from the progress, and the priority is still its own). So
     the decision follows the issue's state, never which event asked for the triage."""
-    recorded = mapping(recorded)
-    if agent_priority and facts.priority and facts.priority != recorded.get("jira_priority"):
+    recorded = RecordedDecision.parse(recorded)
+    if agent_priority and facts.priority and facts.priority != recorded.jira_priority:
         return override_for(facts.priority, config)
-    if mapping(recorded.get("severity")).get("source") == "override" and facts.priority == kept_priority(recorded):
+    if recorded.severity_source == "override" and facts.priority == kept_priority(recorded):
         return override_for(facts.priority, config)
     if in_progress and facts.priority == in_progress:
         return override_for(facts.priority, config)
     return None
 
 
-def kept_priority(recorded: dict[str, Any]) -> str | None:
+def kept_priority(recorded: RecordedDecision) -> str | None:
     """The agent's priority a recorded override stands on: the property's `level_override` (a not
     entitled decision leaves the priority alone, so its `jira_priority` is None), else, for a
     property written before it was recorded, the priority the decision kept."""
-    return text(mapping(recorded.get("level_override")).get("priority")) or recorded.get("jira_priority")
+    return recorded.override_priority or recorded.jira_priority
 
 
 def _decide(facts: RequestFacts, recorded, *, config: MappingConfig, source: EntitlementSource,
@@ -386,7 +387,8 @@ def triage(*, issue: dict[str, Any], delivery_id: str, config: MappingConfig, so
     result = TriageResult(issue_key, "unchanged", decision, did, property=writes.property, inputs=inputs,
                           changes=changes)
 
-    if decision.outcome == UNDECIDED and (recorded or {}).get("decision_id") != did \
+    recorded_id = RecordedDecision.parse(recorded).decision_id
+    if decision.outcome == UNDECIDED and recorded_id != did \
             and not progress.complete(did) and deferrals.count(did) < undecided_retries:
         # Cannot decide yet: write nothing and try again, since the fact may resolve itself.
         result.status = "deferred"
@@ -396,7 +398,7 @@ def triage(*, issue: dict[str, Any], delivery_id: str, config: MappingConfig, so
         result.status = "shadow"
         result.writes = writes
         return result
-    if (recorded or {}).get("decision_id") == did:
+    if recorded_id == did:
         progress.mark(did, *STEPS)  # Jira has it; Redis had lost the record
         result.property = recorded
         return result

@@ -12,7 +12,7 @@ from typing import Any
 from app.console import board, clock_svg
 from app.console.checks import Check, checklist
 from worker import open_requests
-from worker.reminders.plan import threshold_code
+from worker.reminders.plan import RecordedDecision, threshold_code
 from worker.reminders.schedule import configured_codes
 from worker.reminders.store import ReminderStore
 
@@ -79,7 +79,8 @@ def load(services, config, issue_key: str, now: datetime) -> RequestView | None:
     row = services.redis.hget(open_requests.OPEN, issue_key)
     responded = open_requests.responded_of(services.redis, issue_key)
     state = board.state_of(json.loads(row), responded, now.timestamp()) if row else None
-    cycle = decision.get("sla_cycle", 1)
+    recorded = RecordedDecision.parse(decision)
+    cycle = recorded.cycle
     fired = frozenset(str(e.get("threshold")) for e in entries
                       if e.get("kind") == "reminder" and e.get("cycle", 1) == cycle)
     responded_at = datetime.fromtimestamp(responded["at"], UTC) if responded else None
@@ -88,10 +89,10 @@ def load(services, config, issue_key: str, now: datetime) -> RequestView | None:
     except (KeyError, ValueError, TypeError):
         picture = None  # a property this config cannot draw: the page still explains the decision
     codes = set(configured_codes(config))
-    for item in decision.get("reminders") or ():
+    for at, _ in recorded.reminders:
         try:
-            codes.add(threshold_code(item.get("at")))
-        except (ValueError, AttributeError):
+            codes.add(threshold_code(at))
+        except ValueError:
             continue
     waiting = []
     for code, (where, at) in sorted(ReminderStore(services.redis).scheduled(issue_key, codes).items(),

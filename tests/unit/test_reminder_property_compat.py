@@ -9,10 +9,10 @@ from pathlib import Path
 
 from tests.policy_helpers import facts, record, shipped
 from tests.component.conftest import SEVERITY
-from worker import open_requests
+from worker import decision_change, open_requests
 from worker.instants import iso_utc
 from worker.policy.decision import decide
-from worker.reminders.plan import ReminderPlan
+from worker.reminders.plan import RecordedDecision, ReminderPlan
 from worker.triage import decision_id, plan_writes
 
 UTC = timezone.utc
@@ -61,3 +61,47 @@ def test_todays_triage_writes_the_same_json_for_the_same_request():
     written = plan_writes(decision, decision_id(decision), {}, "delivery-41", TRIAGED).property
     assert json.loads(json.dumps(written)) == written  # plain JSON, nothing left to `default=`
     assert _same_config(dict(written)) == _same_config(old_property())
+
+
+# -- the lenient reading: what the board, the request page and a re-triage read ------------------
+
+
+def test_the_lenient_reading_of_a_property_written_before_names_what_the_strict_one_does():
+    recorded, plan = RecordedDecision.parse(old_property()), ReminderPlan.from_property("PS-41", old_property())
+    assert (recorded.level, recorded.region, recorded.customer, recorded.time_zone) == (
+        plan.level, plan.region, plan.customer, plan.time_zone)
+    assert (recorded.created, recorded.due, recorded.cycle) == (plan.created, plan.due, plan.cycle)
+    assert [(at, instant) for at, instant in recorded.reminders] == [(t.at, t.instant) for t in plan.thresholds]
+    assert (recorded.team, recorded.decision_id, recorded.severity_source) == (
+        "Priority Support EMEA", "e7561a56c06c5a83", "field")
+
+
+def malformed() -> dict:
+    """Entitled with a readable due time, and every other field broken."""
+    prop = old_property()
+    prop.update(customer=5, sen=None, level=["L2"], created="yesterday", sla_cycle="two", route="EMEA",
+                holidays={"region": "NL"}, reasons=[{"detail": "no code"}, "SEN_MISSING"],
+                reminders=[{"at": 0.5, "instant": "soon"}, {"at": "75", "instant": "2026-11-26T11:30:12Z"},
+                           "90", {"at": 1.0, "instant": "2026-11-26T12:00:12Z"}])
+    return prop
+
+
+def test_a_malformed_property_gives_a_partial_board_row():
+    row = open_requests.row_of("PS-41", malformed())
+    due = datetime(2026, 11, 26, 12, 0, 12, tzinfo=UTC).timestamp()
+    assert row["due"] == due and row["region"] == "EMEA"
+    assert (row["customer"], row["sen"], row["level"], row["team"], row["holidays"]) == ("", "", "", "", None)
+    assert row["created"] is None and row["cycle"] == 1
+    assert row["reminders"] == [[1.0, due]] and row["at_risk"] is None  # only the readable reminder
+
+
+def test_a_property_without_an_entitled_true_or_a_readable_due_has_no_board_row():
+    for broken in ({"entitled": "true"}, {"due": "noon"}, {"due": None}):
+        assert open_requests.row_of("PS-41", {**old_property(), **broken}) is None
+    assert RecordedDecision.parse("not an object") == RecordedDecision.parse({})
+
+
+def test_a_malformed_recorded_decision_is_still_compared_with_a_new_one():
+    before = decision_change.summary(malformed())
+    assert (before["level"], before["customer"], before["reasons"]) == (None, None, ["?", "?"])  # a reason without a code
+    assert decision_change.changes(before, {**before, "level": "L2"}) == ["changed from None to L2"]

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from worker.instants import parse_instant
+from worker.bodies import mapping, sequence, text
+from worker.instants import aware_instant, parse_instant
 from worker.policy.decision import PROPERTY, still_to_fire
 
 
@@ -124,6 +125,71 @@ class ReminderPlan:
     def pending(self, now: datetime) -> tuple[Threshold, ...]:
         """What to schedule at `now`: the triage decision's rule for `pending_reminders`."""
         return still_to_fire(self.thresholds, now, lambda threshold: threshold.instant)
+
+
+@dataclass(frozen=True)
+class RecordedDecision:
+    """The `priority-support` property read leniently, for the readers that show or compare a
+    recorded decision (the board, the request page, a re-triage's "what changed", the triage's
+    override and route checks): a field that is missing or of the wrong type is None (a number
+    where a name belongs is not a name), never an error, so a malformed property still gives a
+    partial board row. ReminderPlan is the strict reading, for what the reminders act on."""
+    entitled: bool  # true only for the JSON `true`
+    outcome: str | None
+    level: str | None
+    region: str | None
+    customer: str | None
+    sen: str | None
+    time_zone: str | None
+    holidays: str | None
+    jira_priority: str | None
+    created: datetime | None
+    due: datetime | None
+    due_text: str | None  # as written, for comparing decisions as JSON (decision_change)
+    # (at, instant) for every item with a numeric `at`, in the order written; instant None when
+    # unreadable (the request page still lists the threshold, the board leaves it out).
+    reminders: tuple[tuple[float, datetime | None], ...]
+    reasons: tuple[str, ...]  # the codes; "?" for an entry without one
+    undecided: tuple[str, ...]
+    cycle: int
+    decision_id: str | None
+    route: Mapping[str, Any] | None
+    severity_source: str | None
+    override_priority: str | None  # `level_override.priority`
+
+    @classmethod
+    def parse(cls, prop: Any) -> RecordedDecision:
+        """Any value (a property, `Decision.to_dict()`, None) as a recorded decision."""
+        prop = mapping(prop)
+        cycle = prop.get("sla_cycle", 1)
+        route = prop.get("route")
+        return cls(
+            entitled=prop.get("entitled") is True,
+            outcome=text(prop.get("outcome")), level=text(prop.get("level")), region=text(prop.get("region")),
+            customer=text(prop.get("customer")), sen=text(prop.get("sen")),
+            time_zone=text(prop.get("time_zone")), holidays=text(prop.get("holidays")),
+            jira_priority=text(prop.get("jira_priority")),
+            created=aware_instant(prop.get("created")), due=aware_instant(prop.get("due")),
+            due_text=text(prop.get("due")),
+            reminders=tuple((float(item["at"]), aware_instant(item.get("instant")))
+                            for item in sequence(prop.get("reminders"))
+                            if isinstance(item, Mapping) and isinstance(item.get("at"), (int, float))),
+            reasons=_codes(prop.get("reasons")), undecided=_codes(prop.get("undecided")),
+            cycle=cycle if isinstance(cycle, int) and not isinstance(cycle, bool) else 1,
+            decision_id=text(prop.get("decision_id")),
+            route=route if isinstance(route, Mapping) else None,
+            severity_source=text(mapping(prop.get("severity")).get("source")),
+            override_priority=text(mapping(prop.get("level_override")).get("priority")),
+        )
+
+    @property
+    def team(self) -> str | None:
+        """The team holding the request at the triage (`route.team`)."""
+        return text(mapping(self.route).get("team"))
+
+
+def _codes(reasons: Any) -> tuple[str, ...]:
+    return tuple(text(mapping(reason).get("code")) or "?" for reason in sequence(reasons))
 
 
 def _instant(issue_key: str, name: str, value: Any) -> datetime:
