@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from worker.policy.entitlement import BLOCKED_RULE, ReasonCode
+from worker.reminders.plan import RecordedDecision
 
 PASS, FAIL, NOT_CHECKED, NOT_JUDGED = "pass", "fail", "not checked", "not judged"
 
@@ -46,17 +47,17 @@ class Check:
 
 
 def checklist(prop: dict[str, Any]) -> list[Check]:
+    recorded = RecordedDecision.parse(prop)
     failed: dict[str, str] = {}
     unjudged: dict[str, str] = {}
-    for reason in prop.get("reasons") or ():
-        if isinstance(reason, dict) and isinstance(reason.get("code"), str):
-            blocked = JUDGES.get(reason["code"])
-            if blocked is None:
-                failed.setdefault(reason["code"], str(reason.get("detail") or ""))
-            else:
-                unjudged.setdefault(blocked.value, str(reason.get("detail") or ""))
+    for code, detail in recorded.reason_details:
+        blocked = JUDGES.get(code)
+        if blocked is None:
+            failed.setdefault(code, detail)
+        else:
+            unjudged.setdefault(blocked.value, detail)
     no_record = ReasonCode.SEN_MISSING in failed or ReasonCode.SEN_UNKNOWN in failed
-    words = {k: prop.get(k) or "?" for k in ("sen", "customer", "region")}
+    words = {"sen": recorded.sen or "?", "customer": recorded.customer or "?", "region": recorded.region or "?"}
     out = []
     for code, name, passing, needs_record in CHECKS:
         if code in failed:

@@ -16,7 +16,7 @@ import holidays as holidays_lib
 
 from worker.policy.calendar import zone_named
 from worker.policy.sla import holidays_from_text, holidays_text
-from worker.reminders.plan import PlanError, ReminderPlan
+from worker.reminders.plan import PlanError, RecordedDecision, ReminderPlan
 
 UTC = timezone.utc
 WIDTH, LEFT, RIGHT = 1000, 170, 20
@@ -117,7 +117,7 @@ def picture(prop: dict[str, Any], config, now: datetime, responded_at: datetime 
         return None
     own_zone = zone if zone != config.regions[region].zone else None
     policy = config.sla_policy()
-    own_holidays = holidays_from_text(prop.get("holidays"))
+    own_holidays = holidays_from_text(RecordedDecision.parse(prop).holidays)
     calendar = policy.calendar_for(level, region, zone=own_zone, holidays=own_holidays)
     start = created
     # Past the due time the picture runs on as long again as the clock ran (an hour at least), so

@@ -150,6 +150,8 @@ class RecordedDecision:
     # unreadable (the request page still lists the threshold, the board leaves it out).
     reminders: tuple[tuple[float, datetime | None], ...]
     reasons: tuple[str, ...]  # the codes; "?" for an entry without one
+    # (code, detail) of every reason with a code, in the order written: the console's checks
+    reason_details: tuple[tuple[str, str], ...]
     undecided: tuple[str, ...]
     cycle: int
     decision_id: str | None
@@ -175,6 +177,9 @@ class RecordedDecision:
                             for item in sequence(prop.get("reminders"))
                             if isinstance(item, Mapping) and isinstance(item.get("at"), (int, float))),
             reasons=_codes(prop.get("reasons")), undecided=_codes(prop.get("undecided")),
+            reason_details=tuple((code, str(mapping(reason).get("detail") or ""))
+                                 for reason in sequence(prop.get("reasons"))
+                                 if (code := mapping(reason).get("code")) and isinstance(code, str)),
             cycle=cycle if isinstance(cycle, int) and not isinstance(cycle, bool) else 1,
             decision_id=text(prop.get("decision_id")),
             route=route if isinstance(route, Mapping) else None,
