@@ -12,6 +12,7 @@ build theirs from the environment in worker/celery_main.py (`celery --app worker
 from __future__ import annotations
 
 from celery import Celery
+from celery.signals import celeryd_init
 
 from worker import redis_connect
 from worker.queues import FIRE_REMINDER, QUEUE, RECONCILE, TIME_QUEUE
@@ -57,6 +58,7 @@ def make_celery(settings: Settings) -> Celery:
         timezone="UTC",
         enable_utc=True,
         beat_schedule=_beat_schedule(settings),
+        beat_schedule_filename=str(settings.var_dir / "celerybeat-schedule"),
         beat_scheduler="worker.heartbeats:HeartbeatScheduler",
         # Broker loss (issue 11; celery#9054, #10205): tasks running when the connection drops are
         # cancelled and redelivered rather than acknowledged on a dead channel, and the consumer
@@ -77,6 +79,19 @@ def make_celery(settings: Settings) -> Celery:
 
     app.steps["consumer"].add(Heartbeat)
     return app
+
+
+@celeryd_init.connect
+def _lane_concurrency(sender=None, instance=None, conf=None, options=None, **_) -> None:
+    # The worker command's --concurrency wins; without it, the settings' figure for the lane the
+    # node consumes (its --queues), so the Procfile reads no setting of its own.
+    settings = getattr(conf, "psw_settings", None) if conf is not None else None
+    if settings is None or (options or {}).get("concurrency"):
+        return
+    queues = (options or {}).get("queues") or ()
+    names = queues.split(",") if isinstance(queues, str) else [str(q) for q in queues]
+    time_lane = TIME_QUEUE in (name.strip() for name in names)
+    conf.worker_concurrency = settings.time_worker_concurrency if time_lane else settings.worker_concurrency
 
 
 def _beat_schedule(settings: Settings) -> dict:

@@ -241,6 +241,13 @@ class ExplicitSettings:
                    simulator_url=env.get("JIRA_SIM_URL", "").strip())
 
 
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise SettingsError(f"{name} must be 1 or more, got {value}")
+    return value
+
+
 def _port(env: Mapping[str, str], name: str, default: int) -> int:
     value = _int(env, name, default)
     if not 1 <= value <= 65535:
@@ -420,7 +427,11 @@ class Settings:
     # last (capped, docs/DESIGN.md decision 4), before it is marked for a person.
     undecided_retries: int = 3
     undecided_retry_seconds: int = 120
-    var_dir: Path = Path("var")
+    var_dir: Path = Path("var")  # beat's schedule file is kept here too
+    # Processes per worker node, by lane (`celery worker --queues`): the triage lane's and the time
+    # lane's (worker/celery_app.py, when the command line gives no --concurrency).
+    worker_concurrency: int = 2
+    time_worker_concurrency: int = 2
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     liveness: LivenessSettings = field(default_factory=LivenessSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
@@ -456,6 +467,8 @@ class Settings:
             undecided_retries=max(0, _int(env, "UNDECIDED_RETRIES", 3)),
             undecided_retry_seconds=max(1, _int(env, "UNDECIDED_RETRY_SECONDS", 120)),
             var_dir=var_dir(env),
+            worker_concurrency=_positive(env, "WORKER_CONCURRENCY", 2),
+            time_worker_concurrency=_positive(env, "TIME_WORKER_CONCURRENCY", 2),
             reminders=ReminderSettings.from_env(env),
             liveness=LivenessSettings.from_env(env),
             console=ConsoleSettings.from_env(env),

@@ -12,11 +12,13 @@ import dataclasses
 import re
 from pathlib import Path
 
+import pytest
+
 from worker import settings as settings_module
 from worker.settings import Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[2]
-ACCESSORS = {"_int", "_number", "_names", "_flag", "_port"}  # worker/settings.py's readers: (env, "NAME", ...)
+ACCESSORS = {"_int", "_number", "_names", "_flag", "_port", "_positive"}  # worker/settings.py's readers: (env, "NAME", ...)
 NAME = re.compile(r"[A-Z][A-Z0-9_]+")
 
 
@@ -53,10 +55,11 @@ def test_every_variable_read_in_settings_or_the_procfile_is_in_the_readme_config
     assert {"REDIS_URL", "PORT", "WEB_THREADS", "MAPPING_CONFIG", "REQUESTS_CA_BUNDLE"} <= names  # the walk finds them
     missing = sorted(names - documented())
     assert not missing, f"read in worker/settings.py but not in README's configuration table: {missing}"
-    # What the shell reads when it runs a Procfile line (celery's --concurrency, beat's --schedule).
-    procfile = set(re.findall(r"\$\{([A-Z][A-Z0-9_]+)", (ROOT / "Procfile").read_text()))
-    assert {"WORKER_CONCURRENCY", "PSW_VAR_DIR"} <= procfile
-    assert not procfile - documented(), f"read in the Procfile but not in the table: {sorted(procfile - documented())}"
+    assert {"WORKER_CONCURRENCY", "TIME_WORKER_CONCURRENCY", "PSW_VAR_DIR"} <= names
+    # The Procfile's lines read no setting of their own (the worker's lane concurrency and beat's
+    # schedule file come from worker/settings.py through worker/celery_app.py).
+    procfile = set(re.findall(r"\$\{?([A-Z][A-Z0-9_]+)", (ROOT / "Procfile").read_text()))
+    assert not procfile, f"the Procfile reads {sorted(procfile)} itself: read it in worker/settings.py"
     # The test suite's Redis is described with `make test`, not among the service's settings.
     assert "`TEST_REDIS_URL`" in (ROOT / "README.md").read_text()
 
@@ -174,3 +177,19 @@ def test_the_walk_finds_each_kind_of_environment_use(tmp_path):
                       "@click.option('--x', envvar='X')\ndef g(x):\n    pass\n")
     assert [(fn, what) for fn, _, what in environment_uses(sample)] == [
         ("<module>", "from os import getenv"), ("f", "os.environ"), ("f", "os.getenv"), ("g", "click's envvar=")]
+
+
+def test_a_worker_nodes_concurrency_comes_from_the_settings_of_its_lane_unless_its_command_gives_one():
+    from types import SimpleNamespace
+
+    from worker.celery_app import _lane_concurrency
+
+    settings = Settings.from_env({"WORKER_CONCURRENCY": "5", "TIME_WORKER_CONCURRENCY": "3"})
+    for queues, given, expected in ((["psw"], None, 5), ("psw-time", None, 3), ("psw,psw-time", None, 3),
+                                    (None, None, 5), (["psw-time"], 7, None)):
+        conf = SimpleNamespace(psw_settings=settings, worker_concurrency=None)
+        _lane_concurrency(conf=conf, options={"queues": queues, "concurrency": given})
+        assert conf.worker_concurrency == expected, (queues, given)
+    for bad in ("0", "-1", "many"):
+        with pytest.raises(SettingsError, match="WORKER_CONCURRENCY"):
+            Settings.from_env({"WORKER_CONCURRENCY": bad})
