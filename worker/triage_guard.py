@@ -24,24 +24,12 @@ from datetime import timedelta
 
 import redis
 
+from worker import token_lock
+
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=30)
 RENEW_EVERY = timedelta(seconds=10)
-
-# KEYS: lock. ARGV: token, lease ms. Only the holder may stretch or drop its lock.
-_RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0
-"""
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
 
 
 class IssueBusy(Exception):
@@ -87,16 +75,16 @@ class TriageGuard:
             self._renewer.join(timeout=5)
         try:
             if self._keep_ms:
-                self.redis.eval(_RENEW, 1, self.key, self.token, self._keep_ms)
+                self.redis.eval(token_lock.RENEW, 1, self.key, self.token, self._keep_ms)
             else:
-                self.redis.eval(_RELEASE, 1, self.key, self.token)
+                self.redis.eval(token_lock.RELEASE, 1, self.key, self.token)
         except redis.RedisError as exc:  # the lease runs out by itself
             log.warning("could not release %s: %s", self.key, exc)
 
     def _renew_until_stopped(self) -> None:
         while not self._stop.wait(self.renew_every):
             try:
-                if not self.redis.eval(_RENEW, 1, self.key, self.token, self.lease_ms):
+                if not self.redis.eval(token_lock.RENEW, 1, self.key, self.token, self.lease_ms):
                     log.warning("%s lapsed before it was renewed (another triage may run)", self.key)
                     return
                 if self.on_renew is not None:

@@ -27,6 +27,8 @@ from datetime import datetime, timedelta
 
 import redis
 
+from worker import token_lock
+
 DUE = "psw:reminders:due"
 CLAIMED = "psw:reminders:claimed"
 MARK_TTL = timedelta(days=30)  # longer than the reconciliation looks back (RECONCILE_OPEN_LOOKBACK_DAYS)
@@ -116,21 +118,6 @@ end
 return added
 """
 
-# KEYS: lock. ARGV: token, ttl ms. Only the holder may stretch its lock.
-_RENEW_LOCK = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0
-"""
-
-_UNLOCK = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
-
 
 @dataclass(frozen=True)
 class Claimed:
@@ -145,8 +132,8 @@ class ReminderStore:
         self._hold = client.register_script(_HOLD)
         self._defer = client.register_script(_DEFER)
         self._add_missing = client.register_script(_ADD_MISSING)
-        self._unlock = client.register_script(_UNLOCK)
-        self._renew_lock = client.register_script(_RENEW_LOCK)
+        self._unlock = client.register_script(token_lock.RELEASE)
+        self._renew_lock = client.register_script(token_lock.RENEW)
 
     # -- scheduling ------------------------------------------------------------------------
 
