@@ -143,7 +143,11 @@ def test_an_agent_raising_an_l4_request_to_highest_makes_it_l1(sim, worker, web_
     assert prop["severity"]["source"] == "override"
     created = datetime.fromisoformat(prop["created"].replace("Z", "+00:00"))
     assert prop["due"] == (created + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")  # L1: 1 h around the clock
-    entries = [e for e in audit(web_port, key) if e["kind"] == "triage"]
+    # The task records its audit entry after the property is in Jira: wait for the entry, not the
+    # property (on a loaded machine the newest entry read at once was still the L4 triage's).
+    triages = lambda: [e for e in audit(web_port, key) if e["kind"] == "triage"]  # noqa: E731
+    sim.wait_for(lambda: (triages() or [{}])[0].get("level") == "L1", timeout=10)
+    entries = triages()
     assert entries[0]["outcome"] == "written" and entries[0]["level"] == "L1"
     assert entries[0]["level_override"] == "an agent set the Jira priority to 'Highest'"
     assert len(sim.comments(key)) == 2  # the L4 triage's and the override's
