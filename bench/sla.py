@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         began = time.perf_counter()
         oracle_wrong = 0
         for i in sample:
-            target = policy.levels[level].target
+            target = policy.target_for(level, regions[i])  # business days as working time there
             key = calendar_key(policy, level, regions[i])
             expected = oracles[key].add_many(
                 starts[i], [target, *(target * f for f in policy.thresholds)])
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         timeline = MinuteTimeline(oracle_clock(policy, key), FIRST, horizon)
         timeline_build += time.perf_counter() - began
         for level in levels:
-            target = policy.levels[level].target
+            target = policy.target_for(level, regions[i])  # business days as working time there
             durations = [target, *(target * f for f in policy.thresholds)]
             for i, (created, region) in enumerate(zip(starts, regions)):
                 if calendar_key(policy, level, region) != key:
