@@ -97,11 +97,11 @@ def main(argv: list[str] | None = None) -> int:
         timeline = MinuteTimeline(oracle_clock(policy, key), FIRST, horizon)
         timeline_build += time.perf_counter() - began
         for level in levels:
-            target = policy.target_for(level, regions[i])  # business days as working time there
-            durations = [target, *(target * f for f in policy.thresholds)]
             for i, (created, region) in enumerate(zip(starts, regions)):
                 if calendar_key(policy, level, region) != key:
                     continue
+                target = policy.target_for(level, region)  # business days as working time there
+                durations = [target, *(target * f for f in policy.thresholds)]
                 got = results[level][i]
                 if [got.due, *got.reminders.values()] != [timeline.add(created, d) for d in durations]:
                     wrong[level] += 1
