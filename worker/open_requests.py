@@ -108,12 +108,16 @@ def record_missing(client, issue_key: str, prop: Mapping[str, Any], fields: Mapp
 def handed_to(client, issue_key: str, team: str) -> None:
     """A warm handoff moved the request to `team` (worker/reminders/handoffs.py): the board's
     "team now". A request not on the board is left off it."""
-    raw = client.hget(OPEN, issue_key)
-    if raw is None:
-        return
-    row = json.loads(raw)
-    row["team"] = team
-    client.hset(OPEN, issue_key, json.dumps(row, separators=(",", ":")))
+    def move(pipe) -> None:  # under WATCH: a resolution's close() in between is not undone
+        raw = pipe.hget(OPEN, issue_key)
+        if raw is None:
+            return
+        row = json.loads(raw)
+        row["team"] = team
+        pipe.multi()
+        pipe.hset(OPEN, issue_key, json.dumps(row, separators=(",", ":")))
+
+    client.transaction(move, OPEN)
 
 
 def answered(client, issue_key: str, state: str, evidence: str, cycle: int = 1) -> None:

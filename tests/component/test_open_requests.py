@@ -147,3 +147,21 @@ def test_a_deferred_request_shows_the_rule_it_could_not_judge_not_a_failure():
     assert listed["UNSUPPORTED_RELEASE"].result == NOT_JUDGED
     assert listed["FACT_UNREADABLE"].result == NOT_JUDGED
     assert FAIL not in {c.result for c in listed.values()}
+
+
+def test_a_handoff_racing_the_resolution_does_not_put_the_request_back_on_the_board(redis_client, monkeypatch):
+    with at(NOW):
+        put(redis_client, "PS-1", NOW - timedelta(minutes=10), "L1", now=NOW)
+    loads = open_requests.json.loads
+    resolved = []
+
+    def resolution_lands_meanwhile(raw):  # between the handoff's read of the row and its write
+        if not resolved:
+            resolved.append(True)
+            open_requests.close(redis_client, "PS-1")
+        return loads(raw)
+
+    monkeypatch.setattr(open_requests.json, "loads", resolution_lands_meanwhile)
+    open_requests.handed_to(redis_client, "PS-1", "Priority Support APAC")
+    monkeypatch.setattr(open_requests.json, "loads", loads)
+    assert open_requests.rows(redis_client) == ([], {})
